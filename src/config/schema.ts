@@ -1,0 +1,140 @@
+import { z } from "zod";
+
+/** Roles a model can be bound to. */
+export const ROLES = ["evolver", "user", "verifier"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const STRATEGIES = ["islands", "best-of-n", "sequential-revision", "one-pass"] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+const positiveInt = z.number().int().positive();
+const nonNegative = z.number().nonnegative();
+
+export const PriceSchema = z
+  .object({
+    inputPerM: nonNegative.describe("USD per million input tokens"),
+    outputPerM: nonNegative.describe("USD per million output tokens"),
+  })
+  .strict();
+
+export const ModelSchema = z
+  .object({
+    /** Model name sent to the endpoint; `sim:<tier>` names a built-in simulated model. */
+    model: z.string().min(1),
+    /** OpenAI-compatible base URL (…/v1). Omitted for `sim:` models: an in-process sim server is started. */
+    baseURL: z.string().url().optional(),
+    /** Name of the environment variable that holds the API key (never the key itself). */
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name").optional(),
+    /** Sampling params passed to the endpoint (camelCase is sent as snake_case: maxTokens → max_tokens). */
+    params: z.record(z.string(), z.unknown()).default({}),
+    price: PriceSchema.optional(),
+    /** Calls in flight at once against this model. */
+    concurrency: positiveInt.default(8),
+    timeoutMs: positiveInt.default(60_000),
+    maxRetries: z.number().int().min(0).max(20).default(5),
+  })
+  .strict();
+
+const RoleBindingSchema = z.union([
+  z.string().min(1),
+  z.array(z.object({ model: z.string().min(1), weight: z.number().positive().default(1) }).strict()).min(1),
+]);
+
+export const BudgetSchema = z
+  .object({
+    usd: z.number().positive().optional(),
+    tokens: positiveInt.optional(),
+    calls: positiveInt.optional(),
+    split: z
+      .object({ evolver: nonNegative, user: nonNegative, verifier: nonNegative })
+      .strict()
+      .refine((s) => Math.abs(s.evolver + s.user + s.verifier - 1) < 1e-6, "the shares must sum to 1")
+      .optional(),
+    policy: z.enum(["fixed", "adaptive"]).default("fixed"),
+  })
+  .strict();
+
+export const IslandsStrategySchema = z
+  .object({
+    name: z.literal("islands"),
+    islands: positiveInt.default(4),
+    generations: positiveInt.default(10),
+    conversations: positiveInt.default(5),
+    turns: positiveInt.default(4),
+    /** Preset names (files in islands/ or a path to a YAML file), one per island, cycled. */
+    presets: z.array(z.string().min(1)).default(["explorer", "refiner"]),
+    /** Candidates an island keeps between generations. */
+    populationSize: positiveInt.default(20),
+    /** Boltzmann temperature of the parent tournament (lower = greedier). */
+    selectionTemperature: z.number().positive().default(0.1),
+    maxParents: positiveInt.default(5),
+    noParentProbability: z.number().min(0).max(1).default(1 / 6),
+    migrate: z.object({ every: positiveInt.default(1), count: z.number().int().min(0).default(5) }).strict().default({ every: 1, count: 5 }),
+    reset: z
+      .object({
+        every: positiveInt.default(3),
+        islands: z.number().int().min(0).default(2),
+        eliteSize: positiveInt.default(5),
+        eliteFrom: positiveInt.default(15),
+      })
+      .strict()
+      .default({ every: 3, islands: 2, eliteSize: 5, eliteFrom: 15 }),
+    /** Shingle-Jaccard similarity above which a child is a near-duplicate of its island and is not evaluated. */
+    nearDuplicate: z.number().min(0).max(1).default(0.92),
+    /** Val-evaluated finalists chosen by train score at the end. */
+    finalists: positiveInt.default(5),
+  })
+  .strict();
+
+export const StrategySchema = z.discriminatedUnion("name", [
+  IslandsStrategySchema,
+  // Baselines land in their own issue; their names are reserved so configs validate with a clear message.
+  z.object({ name: z.literal("best-of-n"), n: positiveInt.default(40), finalists: positiveInt.default(5) }).strict(),
+  z.object({ name: z.literal("sequential-revision"), threads: positiveInt.default(4), turns: positiveInt.default(10), finalists: positiveInt.default(5) }).strict(),
+  z.object({ name: z.literal("one-pass"), finalists: positiveInt.default(1) }).strict(),
+]);
+
+export const FitnessSchema = z.discriminatedUnion("type", [
+  z
+    .object({
+      type: z.literal("tasks"),
+      /** Train tasks scored first (cascade); only children that beat their parent here get the full train set. */
+      minibatch: positiveInt.default(8),
+      /** Samples per task (answers are sampled; more samples, less noise). */
+      samples: positiveInt.default(1),
+      /** Verifier samples per rubric judgement (majority/mean). */
+      verifierSamples: positiveInt.default(1),
+      /** Failed tasks quoted in the feedback text. */
+      feedbackItems: positiveInt.default(6),
+    })
+    .strict(),
+]);
+
+export const CampaignSchema = z
+  .object({
+    name: z.string().min(1).default("campaign"),
+    seed: z.number().int().default(0),
+    /** Path to the seed harness (relative to the campaign file). */
+    harness: z.string().min(1),
+    /** Path to the task suite, YAML or JSONL (relative to the campaign file). */
+    tasks: z.string().min(1),
+    models: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "a model key of letters, digits, _ . -"), ModelSchema).refine((m) => Object.keys(m).length > 0, "at least one model"),
+    roles: z.object({ evolver: RoleBindingSchema, user: RoleBindingSchema, verifier: RoleBindingSchema.optional() }).strict(),
+    fitness: FitnessSchema.default({ type: "tasks", minibatch: 8, samples: 1, verifierSamples: 1, feedbackItems: 6 }),
+    strategy: StrategySchema,
+    budget: BudgetSchema.default({ policy: "fixed" }),
+    sim: z.object({ world: z.number().int().default(1), latencyMs: z.number().int().min(0).default(0) }).strict().default({ world: 1, latencyMs: 0 }),
+    /** Calls in flight across all models at once. */
+    concurrency: positiveInt.default(16),
+  })
+  .strict();
+
+export type CampaignInput = z.input<typeof CampaignSchema>;
+export type CampaignConfig = z.output<typeof CampaignSchema>;
+export type ModelConfig = z.output<typeof ModelSchema>;
+export type BudgetConfig = z.output<typeof BudgetSchema>;
+export type IslandsStrategyConfig = z.output<typeof IslandsStrategySchema>;
+export type StrategyConfig = z.output<typeof StrategySchema>;
+export type FitnessConfig = z.output<typeof FitnessSchema>;
+export type RoleBinding = z.output<typeof RoleBindingSchema>;
+export type Price = z.output<typeof PriceSchema>;

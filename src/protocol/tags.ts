@@ -1,0 +1,57 @@
+/**
+ * The tagged prompt vocabulary. The engine's prompts wrap every part in one of
+ * these tags (good practice for real models too); the simulated models read the
+ * same tags to recognise what they are asked. This file is the only thing the
+ * sim shares with the engine.
+ */
+export const TAG = {
+  /** Which operator step an evolver prompt is: see OperatorStep. */
+  operator: "operator",
+  /** A harness: in evolver prompts the parents (with an id attribute), in replies the new harness. */
+  harness: "harness",
+  /** Fitness feedback on a parent: what failed and why. */
+  feedback: "feedback",
+  /** A critic's critique: the reply of a refine-critic step, the input of a refine-author step. */
+  critique: "critique",
+  /** A task given to the user role, or shown to the verifier. */
+  task: "task",
+  /** An answer shown to the verifier. */
+  answer: "answer",
+  /** The rubric the verifier judges against. */
+  rubric: "rubric",
+} as const;
+
+export type OperatorStep = "mutate" | "crossover" | "rewrite" | "refine-critic" | "refine-author";
+export const OPERATOR_STEPS: readonly OperatorStep[] = ["mutate", "crossover", "rewrite", "refine-critic", "refine-author"];
+
+/** The line an answer ends with; checks read the text after the last one. */
+export const FINAL_ANSWER_PREFIX = "Final answer:";
+
+/** The verifier's last line: `Score: 7/10`. */
+export const SCORE_LINE = /^\s*score\s*:\s*(\d+(?:\.\d+)?)\s*\/\s*10\s*$/im;
+
+export function wrap(tag: string, body: string, attrs: Record<string, string | number> = {}): string {
+  const a = Object.entries(attrs).map(([k, v]) => ` ${k}="${String(v).replace(/"/g, "'")}"`).join("");
+  return `<${tag}${a}>\n${body}\n</${tag}>`;
+}
+
+export interface TagBlock {
+  attrs: Record<string, string>;
+  body: string;
+}
+
+/** Every complete `<tag ...>body</tag>` block, in order. Bodies are trimmed. */
+export function blocks(text: string, tag: string): TagBlock[] {
+  const re = new RegExp(`<${tag}((?:\\s+[a-zA-Z_-]+="[^"]*")*)\\s*>([\\s\\S]*?)</${tag}>`, "g");
+  const out: TagBlock[] = [];
+  for (const m of text.matchAll(re)) {
+    const attrs: Record<string, string> = {};
+    for (const am of (m[1] ?? "").matchAll(/([a-zA-Z_-]+)="([^"]*)"/g)) attrs[am[1]!] = am[2]!;
+    out.push({ attrs, body: (m[2] ?? "").trim() });
+  }
+  return out;
+}
+
+export function firstBlock(text: string, tag: string): string | undefined {
+  return blocks(text, tag)[0]?.body;
+}
