@@ -18,6 +18,8 @@ export interface CompletionRequest {
   /** Cap on output tokens; also what the worst-case reservation assumes. */
   maxTokens?: number;
   temperature?: number;
+  /** Model key that must serve this call instead of the role's binding (an island preset's own evolver). */
+  model?: string;
 }
 
 export interface Usage {

@@ -1,0 +1,3 @@
+export * from "./types.js";
+export * from "./ledger.js";
+export * from "./split.js";

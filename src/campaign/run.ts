@@ -1,0 +1,153 @@
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { Ledger } from "../budget/ledger.js";
+import { budgetCaps } from "../budget/split.js";
+import { loadCampaign, type LoadedCampaign, type LoadOptions } from "../config/load.js";
+import { loadPreset, type Preset } from "../config/presets.js";
+import { UserError } from "../config/errors.js";
+import { ROLES, type Role } from "../config/schema.js";
+import { chooseMinibatch } from "../fitness/cascade.js";
+import { loadTaskSuite } from "../fitness/suite.js";
+import { TaskFitness } from "../fitness/task-fitness.js";
+import type { TaskSuite } from "../fitness/types.js";
+import { createGateway, type Gateway } from "../llm/gateway.js";
+import { DEFAULT_MAX_TOKENS } from "../llm/params.js";
+import type { RunEvent, SearchContext, StrategyResult } from "../search/context.js";
+import { CandidateEvaluator } from "../search/evaluator.js";
+import { runIslands } from "../search/islands.js";
+import { stream } from "../search/rng.js";
+import { isSimModel } from "../sim/models.js";
+import { startSimServer } from "../sim/server.js";
+import { RunStore } from "../store/run-store.js";
+import { evaluationBound } from "./bounds.js";
+import { simFigures } from "./sim-figures.js";
+import { buildSummary, writeSummary, type RunSummary } from "./summary.js";
+
+export interface EvolveOptions extends LoadOptions {
+  /** The run folder (created). */
+  out: string;
+  onEvent?: (event: RunEvent) => void;
+  /** Islands in this thread instead of worker threads. */
+  inProcessIslands?: boolean;
+  signal?: AbortSignal;
+  env?: Record<string, string | undefined>;
+}
+
+export interface RunResult {
+  dir: string;
+  summary: RunSummary;
+}
+
+/** Runs a campaign file end to end and leaves a run folder (run.db, summary.json). */
+export async function evolve(campaignFile: string, opts: EvolveOptions): Promise<RunResult> {
+  const loaded = loadCampaign(campaignFile, opts);
+  return runCampaign(loaded, opts);
+}
+
+export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): Promise<RunResult> {
+  const started = Date.now();
+  const { config } = loaded;
+  const suite = loadTaskSuite(loaded.tasksPath);
+  const presets = resolvePresets(loaded);
+  const roles = usedRoles(loaded, suite);
+  if (existsSync(join(opts.out, "run.db"))) {
+    throw new UserError(`--out ${opts.out}: already holds a run (run.db); choose another folder or delete it`);
+  }
+  const store = RunStore.open(opts.out);
+  store.setMeta("campaign", JSON.stringify(config));
+  store.setMeta("campaignFile", loaded.file);
+  const needsSim = Object.values(config.models).some((m) => isSimModel(m.model) && !m.baseURL);
+  const sim = needsSim ? await startSimServer({ world: config.sim.world, latencyMs: config.sim.latencyMs }) : undefined;
+  let gateway: Gateway | undefined;
+  try {
+    const ledger = new Ledger(budgetCaps(config.budget));
+    gateway = createGateway({ config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env });
+    const g = gateway;
+    const fitness = new TaskFitness(suite, config.fitness);
+    const trainIds = suite.tasks.filter((t) => t.split === "train").map((t) => t.id);
+    const evaluator = new CandidateEvaluator({
+      fitness,
+      tasks: suite.tasks,
+      store,
+      bind: (account) => g.bind(account),
+      bound: evaluationBound({
+        fitness: config.fitness,
+        worstCase: (role, messages, maxTokens) => g.worstCase({ role, messages, maxTokens, sampleKey: "bound" }),
+        answerMaxTokens: 512,
+        verifierMaxTokens: 1024,
+      }),
+      minibatchIds: chooseMinibatch(trainIds, config.fitness.minibatch, stream(config.seed, "minibatch")),
+    });
+    const emit = (event: RunEvent) => {
+      store.appendEvent(event.type, event);
+      opts.onEvent?.(event);
+    };
+    const ctx: SearchContext = {
+      config,
+      seed: config.seed,
+      seedHarness: loaded.seedHarness,
+      presets,
+      ledger,
+      bind: (account) => g.bind(account),
+      evaluator,
+      store,
+      emit,
+      taskContext: suite.tasks
+        .filter((t) => t.split === "train")
+        .slice(0, 3)
+        .map((t) => `- ${t.input.replace(/\s+/g, " ").slice(0, 240)}`)
+        .join("\n"),
+      roles,
+      inProcessIslands: opts.inProcessIslands,
+      signal: opts.signal,
+    };
+    const result = await runStrategy(ctx);
+    const summary = buildSummary({
+      config,
+      ...result,
+      candidates: result.candidates.length,
+      store,
+      ledger,
+      sim: simFigures(config, suite, result),
+      durationMs: Date.now() - started,
+    });
+    writeSummary(opts.out, summary);
+    return { dir: opts.out, summary };
+  } finally {
+    await gateway?.close();
+    await sim?.close();
+    store.close();
+  }
+}
+
+function runStrategy(ctx: SearchContext): Promise<StrategyResult> {
+  switch (ctx.config.strategy.name) {
+    case "islands":
+      return runIslands(ctx);
+    default:
+      throw new UserError(`strategy.name: "${ctx.config.strategy.name}" is not available yet in this version; use "islands"`);
+  }
+}
+
+function resolvePresets(loaded: LoadedCampaign): Preset[] {
+  const s = loaded.config.strategy;
+  if (s.name !== "islands") return [];
+  const names = s.presets.length ? s.presets : ["balanced"];
+  const presets = Array.from({ length: s.islands }, (_, i) => loadPreset(names[i % names.length]!, dirname(loaded.file), `strategy.presets[${i % names.length}]`));
+  presets.forEach((p, i) => {
+    if (p.evolver && !(p.evolver in loaded.config.models)) {
+      throw new UserError(`strategy.presets[${i % names.length}]: preset ${p.name} names evolver model "${p.evolver}", which models does not define`);
+    }
+  });
+  return presets;
+}
+
+function usedRoles(loaded: LoadedCampaign, suite: TaskSuite): Role[] {
+  const rubric = suite.tasks.some((t) => t.check.type === "rubric");
+  if (rubric && !loaded.config.roles.verifier) {
+    throw new UserError(`roles.verifier: required because ${loaded.config.tasks} has rubric tasks`);
+  }
+  return ROLES.filter((r) => r !== "verifier" || rubric);
+}
+
+export { DEFAULT_MAX_TOKENS };

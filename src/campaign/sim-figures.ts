@@ -1,0 +1,26 @@
+import type { CampaignConfig } from "../config/schema.js";
+import type { TaskSuite } from "../fitness/types.js";
+import type { StrategyResult } from "../search/context.js";
+import { isSimModel } from "../sim/models.js";
+import { expectedSuccess, simOptimum } from "../sim/optimum.js";
+import { createWorld } from "../sim/world.js";
+
+/**
+ * For simulated campaigns the landscape is known: the best achievable expected val
+ * success for the user model, and the noise-free expected success of the seed and of
+ * the winner. Undefined when the user role is not a single sim model.
+ */
+export function simFigures(config: CampaignConfig, suite: TaskSuite, result: StrategyResult) {
+  const binding = config.roles.user;
+  const key = typeof binding === "string" ? binding : binding.length === 1 ? binding[0]!.model : undefined;
+  const model = key ? config.models[key]?.model : undefined;
+  if (!model || !isSimModel(model)) return undefined;
+  const world = createWorld(config.sim.world);
+  const val = suite.tasks.filter((t) => t.split === "val").map((t) => t.id);
+  return {
+    optimum: simOptimum(world, model, val).score,
+    seed: expectedSuccess(world, result.seedHarness.text, model, val),
+    best: expectedSuccess(world, result.best.text, model, val),
+    model,
+  };
+}

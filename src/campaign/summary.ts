@@ -1,0 +1,95 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Ledger } from "../budget/ledger.js";
+import type { CampaignConfig, Role } from "../config/schema.js";
+import type { IslandStats, RunStatus, ScoredHarness } from "../search/context.js";
+import type { RunStore } from "../store/run-store.js";
+import type { SpendTotals } from "../store/types.js";
+
+export interface RoleSpend {
+  usd: number;
+  inputTokens: number;
+  outputTokens: number;
+  calls: number;
+  cachedCalls: number;
+}
+
+/** summary.json: the contract scripts rely on (DESIGN.md section 10). */
+export interface RunSummary {
+  name: string;
+  status: RunStatus;
+  reason?: string;
+  strategy: string;
+  seed: number;
+  generations: number;
+  candidates: number;
+  best: ScoredHarness;
+  seedHarness: Omit<ScoredHarness, "text" | "id"> & { id: string };
+  /** Paid to endpoints by this run (cache hits cost nothing), and how many calls were served from cache. */
+  spend: RoleSpend & { byRole: Record<Role, RoleSpend> };
+  /** What the budget was charged (cache hits at their stored cost, so a replay spends the same) against its caps. */
+  budget: { caps: { usd?: number; tokens?: number; calls?: number }; charged: { usd: number; tokens: number; calls: number } };
+  islands: IslandStats[];
+  /** Expected success of the best possible harness on val for the user model (simulated campaigns only). */
+  simOptimum?: number;
+  /** Noise-free expected val success of the seed and best harness (simulated campaigns only). */
+  simExpected?: { seed: number; best: number; model: string };
+  durationMs: number;
+  finishedAt: string;
+}
+
+function roleSpend(t: SpendTotals): RoleSpend {
+  return { usd: round(t.usd), inputTokens: t.inputTokens, outputTokens: t.outputTokens, calls: t.calls + t.cachedCalls, cachedCalls: t.cachedCalls };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e8) / 1e8;
+}
+
+export function buildSummary(args: {
+  config: CampaignConfig;
+  status: RunStatus;
+  reason?: string;
+  generations: number;
+  candidates: number;
+  best: ScoredHarness;
+  seedHarness: ScoredHarness;
+  islands: IslandStats[];
+  store: RunStore;
+  ledger: Ledger;
+  sim?: { optimum: number; seed: number; best: number; model: string };
+  durationMs: number;
+}): RunSummary {
+  const totals = args.store.callTotals();
+  const charged = args.ledger.spent().total;
+  const { text: _t, ...seedView } = args.seedHarness;
+  return {
+    name: args.config.name,
+    status: args.status,
+    ...(args.reason ? { reason: args.reason } : {}),
+    strategy: args.config.strategy.name,
+    seed: args.config.seed,
+    generations: args.generations,
+    candidates: args.candidates,
+    best: args.best,
+    seedHarness: seedView,
+    spend: {
+      ...roleSpend(totals),
+      byRole: { evolver: roleSpend(totals.byRole.evolver), user: roleSpend(totals.byRole.user), verifier: roleSpend(totals.byRole.verifier) },
+    },
+    budget: {
+      caps: { usd: args.config.budget.usd, tokens: args.config.budget.tokens, calls: args.config.budget.calls },
+      charged: { usd: round(charged.usd), tokens: charged.tokens, calls: charged.calls },
+    },
+    islands: args.islands.map((i) => ({ ...i, bestScore: round(i.bestScore), meanScore: round(i.meanScore), diversity: round(i.diversity) })),
+    ...(args.sim ? { simOptimum: round(args.sim.optimum), simExpected: { seed: round(args.sim.seed), best: round(args.sim.best), model: args.sim.model } } : {}),
+    durationMs: Math.round(args.durationMs),
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+export function writeSummary(dir: string, summary: RunSummary): string {
+  const file = join(dir, "summary.json");
+  writeFileSync(file, JSON.stringify(summary, null, 2) + "\n");
+  return file;
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from "commander";
+import { readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { evolve } from "../campaign/run.js";
+import type { RunSummary } from "../campaign/summary.js";
+import { UserError } from "../config/errors.js";
+import { startSimServer } from "../sim/server.js";
+import { liveDisplay, plainDisplay, type Display } from "./display.js";
+
+const program = new Command();
+program.name("harness-evolve").description("Evolutionary search over harness text (system prompts, protocols, skills).").showHelpAfterError();
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError("expected an integer");
+  return n;
+};
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+program
+  .command("run")
+  .description("run an evolution campaign")
+  .argument("<campaign>", "campaign file (YAML or JSON)")
+  .option("--out <dir>", "run folder", "")
+  .option("--seed <n>", "override the campaign seed", int)
+  .option("--set <path=value>", "override a campaign field (repeatable), e.g. --set budget.calls=500", collect, [])
+  .option("--json", "print summary.json on stdout, no progress")
+  .option("--in-process", "run islands in this thread instead of worker threads")
+  .action(async (campaign: string, o: { out: string; seed?: number; set: string[]; json?: boolean; inProcess?: boolean }) => {
+    const out = o.out || join("runs", `${new Date().toISOString().replace(/[:.]/g, "-")}`);
+    const display: Display | undefined = o.json ? undefined : process.stderr.isTTY ? liveDisplay(4) : plainDisplay();
+    try {
+      const { summary } = await evolve(campaign, { out, seed: o.seed, sets: o.set, onEvent: (e) => display?.onEvent(e), inProcessIslands: o.inProcess });
+      display?.stop();
+      if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+      else printSummary(summary, out);
+    } finally {
+      display?.stop();
+    }
+  });
+
+program
+  .command("best")
+  .description("print the best harness of a run")
+  .argument("<run-dir>")
+  .action((dir: string) => {
+    const file = join(dir, "summary.json");
+    if (!existsSync(file)) throw new UserError(`${dir}: no summary.json (not a finished run folder)`);
+    const summary = JSON.parse(readFileSync(file, "utf8")) as RunSummary;
+    process.stdout.write(summary.best.text.endsWith("\n") ? summary.best.text : summary.best.text + "\n");
+  });
+
+const sim = program.command("sim").description("the built-in simulated models");
+sim
+  .command("serve")
+  .description("serve the simulated models over an OpenAI-compatible HTTP API on loopback")
+  .option("--port <n>", "port (0 = any free port)", int, 8787)
+  .option("--host <host>", "interface to listen on", "127.0.0.1")
+  .option("--world <n>", "world seed", int, 1)
+  .option("--latency <ms>", "added latency per response", int, 0)
+  .action(async (o: { port: number; host: string; world: number; latency: number }) => {
+    const server = await startSimServer({ port: o.port, host: o.host, world: o.world, latencyMs: o.latency });
+    process.stderr.write(`simulated models (a synthetic landscape, not real models) at ${server.baseURL}  — Ctrl-C to stop\n`);
+    const stop = () => void server.close().then(() => process.exit(0));
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+
+function printSummary(s: RunSummary, dir: string): void {
+  const pct = (x: number | null | undefined) => (x === null || x === undefined ? "n/a" : `${(x * 100).toFixed(1)}%`);
+  const lines = [
+    "",
+    `status      ${s.status}${s.reason ? ` (${s.reason})` : ""}`,
+    `seed        val ${pct(s.seedHarness.valScore)}  test ${pct(s.seedHarness.testScore)}`,
+    `best        val ${pct(s.best.valScore)}  test ${pct(s.best.testScore)}  (${s.best.id}, ${s.best.hash})`,
+    ...(s.simOptimum !== undefined ? [`sim optimum ${pct(s.simOptimum)} expected val success (simulated models, not real ones)`] : []),
+    `spend       $${s.spend.usd.toFixed(4)}  ${s.spend.calls} calls (${s.spend.cachedCalls} cached)  ${s.spend.inputTokens + s.spend.outputTokens} tokens  ${(s.durationMs / 1000).toFixed(1)} s`,
+    `run folder  ${dir}   (best harness: harness-evolve best ${dir})`,
+  ];
+  process.stderr.write(lines.join("\n") + "\n");
+}
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof UserError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exit(2);
+  }
+  const err = e as Error;
+  process.stderr.write(`error: ${err?.message ?? String(e)}\n`);
+  if (process.env.HARNESS_EVOLVE_DEBUG) process.stderr.write(`${err?.stack ?? ""}\n`);
+  process.exit(1);
+});

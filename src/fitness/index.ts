@@ -1,0 +1,11 @@
+export * from "./types.js";
+export { loadTaskSuite, splitIds } from "./suite.js";
+export { CHECK_TYPES } from "./suite-schema.js";
+export { runCheck, checkExact, checkRegex, checkNumeric, checkJson, describeExpected, DEFAULT_TOLERANCE, type CheckResult, type ProgrammaticCheck } from "./checks.js";
+export { readNumber, numbersClose } from "./numbers.js";
+export { readJson, schemaError } from "./json-check.js";
+export { extractFinalAnswer, escapeEngineTags, findEngineTag } from "./text.js";
+export { TaskFitness, taskPrompt, type TaskFitnessOptions } from "./task-fitness.js";
+export { cascadeEvaluate, chooseMinibatch, type CascadeOptions, type CascadeResult } from "./cascade.js";
+export { judgeRubric, buildVerifierMessages, parseJudgement, MAX_JUDGED_CHARS, type RubricVerdict } from "./verifier.js";
+export { buildFeedback } from "./feedback.js";

@@ -1,0 +1,100 @@
+/**
+ * The zod schema of a task suite file and the wording of its errors. Errors must let a user fix
+ * the file without reading code, so every zod issue becomes `<field path>: <what was expected>`.
+ */
+import { z } from "zod";
+import { readNumber } from "./numbers.js";
+import { SPLITS } from "./types.js";
+
+export const CHECK_TYPES = ["exact", "regex", "numeric", "json", "rubric"] as const;
+
+const nonEmpty = z.string().min(1);
+const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+const RegexCheck = z
+  .object({ type: z.literal("regex"), pattern: nonEmpty, flags: z.string().regex(/^[dgimsuvy]*$/, "only the flags d g i m s u v y").optional() })
+  .strict()
+  .superRefine((c, ctx) => {
+    try {
+      new RegExp(c.pattern, c.flags);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", path: ["pattern"], message: `invalid regex: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  });
+
+const NumericCheck = z
+  .object({ type: z.literal("numeric"), expected: z.union([z.number(), nonEmpty]), tolerance: z.number().nonnegative().optional() })
+  .strict()
+  .superRefine((c, ctx) => {
+    const r = readNumber(c.expected);
+    if (!r.ok) ctx.addIssue({ code: "custom", path: ["expected"], message: `not a number or arithmetic expression: ${r.reason}` });
+  });
+
+export const CheckSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("exact"), expected: scalarText, caseSensitive: z.boolean().optional() }).strict(),
+  RegexCheck,
+  NumericCheck,
+  z.object({ type: z.literal("json"), expected: z.unknown().optional(), schema: z.record(z.string(), z.unknown()).optional() }).strict(),
+  z.object({ type: z.literal("rubric"), rubric: nonEmpty }).strict(),
+]);
+
+const taskFields = {
+  id: z.union([nonEmpty, z.number()]).transform(String).optional(),
+  input: nonEmpty,
+  check: CheckSchema,
+};
+
+/** A task in a `tasks:` list or a JSONL line: the split is required. */
+export const TaskWithSplitSchema = z.object({ ...taskFields, split: z.enum(SPLITS) }).strict();
+/** A task under `train:`/`val:`/`test:`: the split comes from the key (a matching one is tolerated). */
+const TaskInSplitSchema = z.object({ ...taskFields, split: z.enum(SPLITS).optional() }).strict();
+
+export const SuiteFileSchema = z
+  .object({
+    description: z.string().optional(),
+    tasks: z.array(TaskWithSplitSchema).optional(),
+    train: z.array(TaskInSplitSchema).optional(),
+    val: z.array(TaskInSplitSchema).optional(),
+    test: z.array(TaskInSplitSchema).optional(),
+  })
+  .strict();
+
+export type RawTask = z.output<typeof TaskInSplitSchema>;
+
+/** `tasks[3].check.type` from zod's path array. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : `${out === "" ? "" : "."}${String(p)}`;
+  return out;
+}
+
+const received = (message: string): string | undefined => /received (\w+)/.exec(message)?.[1];
+
+/** One zod issue as `{ path, message }` in plain words. */
+export function describeIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
+  const path = [...issue.path];
+  switch (issue.code) {
+    case "invalid_union": {
+      const options = (issue as { options?: unknown[] }).options;
+      if (options) return { path, message: `expected one of ${options.map(String).join("|")}` };
+      const expected = [...new Set(issue.errors.flat().map((e) => (e.code === "invalid_type" ? e.expected : undefined)).filter(Boolean))];
+      const got = received(issue.errors.flat()[0]?.message ?? "");
+      return { path, message: expected.length ? `expected ${expected.join(" or ")}${got ? `, got ${got}` : ""}` : "invalid value" };
+    }
+    case "invalid_type": {
+      const got = received(issue.message);
+      return { path, message: got === "undefined" ? `missing (expected ${issue.expected})` : `expected ${issue.expected}${got ? `, got ${got}` : ""}` };
+    }
+    case "invalid_value":
+      return { path, message: `expected ${issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map(String).join("|")}`}` };
+    case "unrecognized_keys":
+      return { path: [...path, issue.keys[0] ?? "?"], message: `unknown field${issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).join(", ")})` : ""}` };
+    case "too_small":
+      if (issue.origin === "string" && Number(issue.minimum) === 1) return { path, message: "must not be empty" };
+      return { path, message: issue.message.replace(/^Too small: /, "") };
+    case "invalid_format":
+      return { path, message: issue.message.replace(/^Invalid string: /, "") };
+    default:
+      return { path, message: issue.message.replace(/^Invalid input: /, "") };
+  }
+}

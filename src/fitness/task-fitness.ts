@@ -1,0 +1,131 @@
+/**
+ * Fitness from a task suite: the `user` role answers each task under the candidate harness,
+ * and a check (or the verifier, for rubrics) scores each answer.
+ */
+import type { Cost } from "../budget/types.js";
+import { UserError } from "../config/errors.js";
+import type { CompletionResponse } from "../llm/types.js";
+import { FINAL_ANSWER_PREFIX, wrap } from "../protocol/tags.js";
+import { runCheck, type CheckResult } from "./checks.js";
+import { buildFeedback } from "./feedback.js";
+import type { EvaluateOptions, Evaluation, Fitness, FitnessContext, Task, TaskResult, TaskSuite } from "./types.js";
+import { judgeRubric } from "./verifier.js";
+
+export interface TaskFitnessOptions {
+  /** Answers sampled per task; the task score is their mean. */
+  samples?: number;
+  /** Verifier judgements per rubric answer. */
+  verifierSamples?: number;
+  /** Failed tasks quoted in the feedback. */
+  feedbackItems?: number;
+  answerMaxTokens?: number;
+  verifierMaxTokens?: number;
+}
+
+/** The user message for a task; the harness goes in the system message. */
+export function taskPrompt(input: string): string {
+  return `${wrap("task", input)}\n\nEnd your reply with a line \`${FINAL_ANSWER_PREFIX} <your answer>\`.`;
+}
+
+interface Scored extends CheckResult {
+  answer: string;
+}
+
+/** Sums the cost of responses. Cached responses were paid for once already: only their usd (0 from the gateway) counts. */
+class CostTally {
+  readonly cost: Cost = { usd: 0, tokens: 0, calls: 0 };
+  add(res: CompletionResponse): void {
+    this.cost.usd += res.costUsd;
+    if (res.cached) return;
+    this.cost.tokens += res.usage.inputTokens + res.usage.outputTokens;
+    this.cost.calls += 1;
+  }
+}
+
+export class TaskFitness implements Fitness {
+  private readonly opts: Required<TaskFitnessOptions>;
+
+  constructor(
+    readonly suite: TaskSuite,
+    opts: TaskFitnessOptions = {},
+  ) {
+    this.opts = {
+      samples: opts.samples ?? 1,
+      verifierSamples: opts.verifierSamples ?? 1,
+      feedbackItems: opts.feedbackItems ?? 6,
+      answerMaxTokens: opts.answerMaxTokens ?? 512,
+      verifierMaxTokens: opts.verifierMaxTokens ?? 1024,
+    };
+    for (const k of ["samples", "verifierSamples"] as const) {
+      if (!Number.isInteger(this.opts[k]) || this.opts[k] < 1) throw new RangeError(`TaskFitness: ${k} must be a positive integer`);
+    }
+  }
+
+  /** The tasks an evaluation covers: the split, or the given ids (which must belong to it). */
+  selectTasks(opts: EvaluateOptions): Task[] {
+    const inSplit = this.suite.tasks.filter((t) => t.split === opts.split);
+    if (opts.taskIds === undefined) return inSplit;
+    const byId = new Map(inSplit.map((t) => [t.id, t]));
+    return opts.taskIds.map((id) => {
+      const t = byId.get(id);
+      if (!t) throw new Error(`TaskFitness: no ${opts.split} task with id "${id}" in ${this.suite.source}`);
+      return t;
+    });
+  }
+
+  async evaluate(harness: string, opts: EvaluateOptions, ctx: FitnessContext): Promise<Evaluation> {
+    const tasks = this.selectTasks(opts);
+    const tally = new CostTally();
+    if (tasks.length === 0) {
+      const msg = `no ${opts.split} tasks to evaluate`;
+      return { score: 0, feedback: msg, split: opts.split, stage: "full", results: [], cost: tally.cost, error: msg };
+    }
+    // Fail before spending anything when a rubric cannot be judged.
+    const rubric = tasks.find((t) => t.check.type === "rubric");
+    if (rubric && !ctx.verifier) throw this.noVerifier(rubric);
+    const results = await Promise.all(tasks.map((t) => this.runTask(harness, t, ctx, tally)));
+    const score = results.reduce((s, r) => s + r.score, 0) / results.length;
+    const feedback = buildFeedback(tasks, results, { split: opts.split, score, items: this.opts.feedbackItems });
+    return { score, feedback, split: opts.split, stage: "full", results, cost: tally.cost };
+  }
+
+  private noVerifier(task: Task): UserError {
+    return new UserError(`${this.suite.source}: task "${task.id}" has a rubric check, but the campaign binds no verifier model (roles.verifier)`);
+  }
+
+  private async runTask(harness: string, task: Task, ctx: FitnessContext, tally: CostTally): Promise<TaskResult> {
+    const samples = await Promise.all(Array.from({ length: this.opts.samples }, (_, k) => this.runSample(harness, task, k, ctx, tally)));
+    const score = samples.reduce((s, r) => s + r.score, 0) / samples.length;
+    // Quote a failing sample when there is one: that is what the feedback needs.
+    const shown = samples.find((s) => !s.pass) ?? samples[0]!;
+    const pass = score >= 0.5;
+    return { taskId: task.id, pass, score, answer: shown.answer, ...(shown.reason !== undefined && !pass ? { reason: shown.reason } : {}) };
+  }
+
+  private async runSample(harness: string, task: Task, k: number, ctx: FitnessContext, tally: CostTally): Promise<Scored> {
+    ctx.signal?.throwIfAborted();
+    // The key names the position only, never the harness: the cache key already holds the
+    // messages, and equal keys give every candidate the same random draw (common random numbers).
+    const res = await ctx.user({
+      role: "user",
+      messages: [
+        { role: "system", content: harness },
+        { role: "user", content: taskPrompt(task.input) },
+      ],
+      sampleKey: `eval/task=${task.id}/s=${k}`,
+      maxTokens: this.opts.answerMaxTokens,
+    });
+    tally.add(res);
+    const answer = res.text;
+    if (task.check.type !== "rubric") return { ...runCheck(task.check, answer), answer };
+    if (!ctx.verifier) throw this.noVerifier(task);
+    const verdict = await judgeRubric(ctx.verifier, task.check.rubric, task.input, answer, {
+      keyPrefix: `verify/task=${task.id}/s=${k}`,
+      samples: this.opts.verifierSamples,
+      maxTokens: this.opts.verifierMaxTokens,
+      signal: ctx.signal,
+    });
+    for (const r of verdict.responses) tally.add(r);
+    return { pass: verdict.pass, score: verdict.score, reason: verdict.reason, answer };
+  }
+}

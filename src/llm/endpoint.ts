@@ -1,0 +1,161 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
+import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
+import type { ModelConfig } from "../config/schema.js";
+import { LlmCallError, type ChatMessage } from "./types.js";
+
+/** Key sent to endpoints that need none (local servers, the sim); the SDK insists on some key. */
+export const NO_KEY = "not-needed";
+
+/** Extra tries when an endpoint answers 200 but with no text (no choices, null content, bad JSON). */
+const EMPTY_REPLY_RETRIES = 2;
+
+export interface EndpointReply {
+  text: string;
+  usage: { prompt_tokens?: unknown; completion_tokens?: unknown } | undefined;
+  /** HTTP requests made, retries included. */
+  attempts: number;
+}
+
+// The SDK retries inside one create() call; this counts its requests per call, which a
+// fetch shared by concurrent calls could not tell apart without an async context.
+const attemptScope = new AsyncLocalStorage<{ n: number }>();
+const countingFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+  const counter = attemptScope.getStore();
+  if (counter) counter.n++;
+  return fetch(input, init);
+};
+
+/** One model's client: the only code that sends requests to an endpoint. */
+export class Endpoint {
+  private readonly client: OpenAI;
+  /** The base URL for messages, without any user:password part. */
+  readonly where: string;
+  /** HTTP requests sent so far, retries included (failed calls too). */
+  attemptsSent = 0;
+
+  constructor(
+    readonly key: string,
+    readonly cfg: ModelConfig,
+    baseURL: string,
+    private readonly apiKey: string,
+  ) {
+    this.client = new OpenAI({
+      baseURL,
+      apiKey,
+      maxRetries: cfg.maxRetries,
+      timeout: cfg.timeoutMs,
+      fetch: countingFetch,
+      // Don't forward OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment to arbitrary endpoints.
+      organization: null,
+      project: null,
+    });
+    this.where = displayURL(baseURL);
+  }
+
+  async complete(messages: readonly ChatMessage[], params: Record<string, unknown>): Promise<EndpointReply> {
+    const counter = { n: 0 };
+    try {
+      return await this.send(messages, params, counter);
+    } finally {
+      this.attemptsSent += counter.n;
+    }
+  }
+
+  private async send(messages: readonly ChatMessage[], params: Record<string, unknown>, counter: { n: number }): Promise<EndpointReply> {
+    const body = { ...params, model: this.cfg.model, messages: messages.map((m) => ({ role: m.role, content: m.content })), stream: false };
+    let lastProblem = "";
+    for (let attempt = 0; attempt <= Math.min(EMPTY_REPLY_RETRIES, this.cfg.maxRetries); attempt++) {
+      let reply: unknown;
+      try {
+        reply = await attemptScope.run(counter, () => this.client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming));
+      } catch (err) {
+        if (err instanceof SyntaxError) {
+          lastProblem = "replied with a body that is not JSON";
+          continue;
+        }
+        throw this.failure(err, counter.n);
+      }
+      const text = textOf(reply);
+      if (text !== undefined) {
+        return { text, usage: (reply as { usage?: EndpointReply["usage"] }).usage ?? undefined, attempts: counter.n };
+      }
+      lastProblem = typeof reply === "object" && reply !== null ? "replied with no message text" : "replied with a body that is not a chat completion";
+    }
+    throw new LlmCallError(this.redact(`${this.label()}: ${lastProblem} (${counter.n} attempts) — check that the endpoint speaks the OpenAI chat-completions API`), this.key);
+  }
+
+  private label(): string {
+    return `model '${this.key}' (${this.cfg.model} at ${this.where})`;
+  }
+
+  /** Turn an SDK error into an LlmCallError that says what to fix and never shows the key. */
+  private failure(err: unknown, attempts: number): LlmCallError {
+    const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+    if (err instanceof APIConnectionTimeoutError) {
+      return new LlmCallError(this.redact(`${this.label()}: timed out after ${tries} — raise models.${this.key}.timeoutMs or check the endpoint`), this.key);
+    }
+    if (err instanceof APIConnectionError) {
+      return new LlmCallError(this.redact(`${this.label()}: could not connect after ${tries} — check that models.${this.key}.baseURL is reachable`), this.key);
+    }
+    if (err instanceof APIError && typeof err.status === "number") {
+      const status = err.status;
+      const said = serverMessage(err);
+      // 4xx other than 408/409/429 are not worth retrying: the request itself is wrong.
+      const permanent = status >= 400 && status < 500 && ![408, 409, 429].includes(status);
+      const message = permanent ? `${status} ${this.hint(status, said)}` : `${status}${said ? ` ${said}` : ""} after ${tries} — the endpoint kept failing; try again later or lower the concurrency`;
+      return new LlmCallError(this.redact(`${this.label()}: ${message}`), this.key, status, permanent);
+    }
+    const what = err instanceof Error ? err.message : String(err);
+    return new LlmCallError(this.redact(`${this.label()}: ${what}`), this.key);
+  }
+
+  private hint(status: number, said: string): string {
+    const env = this.cfg.apiKeyEnv;
+    const detail = said ? ` (${said})` : "";
+    switch (status) {
+      case 401:
+        return env
+          ? `unauthorized${detail} — check the key in ${env}`
+          : `unauthorized${detail} — the endpoint wants a key: set models.${this.key}.apiKeyEnv to the variable that holds it`;
+      case 403:
+        return `forbidden${detail} — check that the key${env ? ` in ${env}` : ""} may use model '${this.cfg.model}'`;
+      case 404:
+        return `not found${detail} — check models.${this.key}.model and models.${this.key}.baseURL`;
+      default:
+        return `bad request${detail} — check models.${this.key}.params (reasoning models may need maxCompletionTokens instead of maxTokens)`;
+    }
+  }
+
+  /** Endpoints sometimes echo the key they were sent; it must never reach a message or a log. */
+  private redact(text: string): string {
+    if (this.apiKey === NO_KEY || this.apiKey.length < 4) return text;
+    return text.split(this.apiKey).join("***");
+  }
+}
+
+function textOf(reply: unknown): string | undefined {
+  if (typeof reply !== "object" || reply === null) return undefined;
+  const choices = (reply as { choices?: unknown }).choices;
+  if (!Array.isArray(choices) || choices.length === 0) return undefined;
+  const content = (choices[0] as { message?: { content?: unknown } } | undefined)?.message?.content;
+  return typeof content === "string" ? content : undefined;
+}
+
+function serverMessage(err: APIError): string {
+  const body = err.error as { message?: unknown } | undefined;
+  const raw = typeof body?.message === "string" ? body.message : err.message.replace(/^\d{3}\s*/, "");
+  const oneLine = raw.replace(/\s+/g, " ").trim();
+  return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
+}
+
+function displayURL(baseURL: string): string {
+  try {
+    const u = new URL(baseURL);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return baseURL;
+  }
+}

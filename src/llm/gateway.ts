@@ -1,0 +1,261 @@
+import pLimit, { type LimitFunction } from "p-limit";
+import type { CampaignConfig, ModelConfig, Price } from "../config/schema.js";
+import { UserError } from "../config/errors.js";
+import { BudgetExhaustedError } from "../budget/types.js";
+import type { Ledger, Reservation } from "../budget/ledger.js";
+import type { RunStore } from "../store/run-store.js";
+import type { CallRecord, ResponseRecord } from "../store/types.js";
+import { costOfUsage, resolveUsage, usdOf, worstCase } from "./cost.js";
+import { Endpoint, NO_KEY } from "./endpoint.js";
+import { cacheKeyOf, effectiveParams } from "./params.js";
+import { pickModel, resolveRoles, type RoleTable } from "./roles.js";
+import { isSimModel, simPrice } from "./sim-prices.js";
+import { emptyModelStats, type GatewayStats, type ModelStats } from "./stats.js";
+import type { Complete, CompletionRequest, CompletionResponse } from "./types.js";
+
+export interface GatewayOptions {
+  config: CampaignConfig;
+  store: RunStore;
+  /** The root budget account; calls without an explicit account are charged here. */
+  ledger: Ledger;
+  /** Base URL of the in-process sim server, for `sim:` models without a baseURL. */
+  simBaseURL?: string;
+  /** Where API keys are read from (default: process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+export interface Gateway {
+  complete(req: CompletionRequest, account?: Ledger): Promise<CompletionResponse>;
+  /** A `Complete` that charges `account` (default: the root ledger). */
+  bind(account?: Ledger): Complete;
+  stats(): GatewayStats;
+  /** Refuse new calls and wait for those in flight. */
+  close(): Promise<void>;
+}
+
+interface ModelRuntime {
+  key: string;
+  cfg: ModelConfig;
+  endpoint: Endpoint;
+  price: Price | undefined;
+  limit: LimitFunction;
+  stats: ModelStats;
+}
+
+const OPENAI_BASE_URL = "https://api.openai.com/v1";
+
+/**
+ * The one place that talks to endpoints: role binding, the replay cache (with
+ * single-flight), committed-cost budget checks, concurrency limits, retries (in the
+ * SDK), usage and cost, and the call log in run.db.
+ */
+export function createGateway(opts: GatewayOptions): Gateway {
+  const { config, store, ledger: root } = opts;
+  const env = opts.env ?? process.env;
+  const roles: RoleTable = resolveRoles(config);
+  const models = new Map<string, ModelRuntime>();
+  for (const [key, cfg] of Object.entries(config.models)) models.set(key, createRuntime(key, cfg, config, env, opts.simBaseURL));
+  const global = pLimit(config.concurrency);
+  const inflight = new Map<string, Promise<ResponseRecord>>();
+  const running = new Set<Promise<unknown>>();
+  let closed = false;
+
+  function modelFor(req: CompletionRequest): ModelRuntime {
+    if (req.model !== undefined) {
+      const m = models.get(req.model);
+      if (!m) throw new UserError(`model '${req.model}' (asked for by a ${req.role} call) is not defined under models`);
+      return m;
+    }
+    const bound = roles[req.role];
+    if (!bound) throw new UserError(`roles.${req.role}: no model is bound to this role`);
+    return models.get(pickModel(bound, config.seed, req.role, req.sampleKey))!;
+  }
+
+  /** Ask the endpoint, then store the response and log the call before anyone sees it. */
+  async function fetchAndStore(m: ModelRuntime, req: CompletionRequest, cacheKey: string, params: Record<string, unknown>): Promise<ResponseRecord> {
+    return m.limit(() =>
+      global(async () => {
+        const started = performance.now();
+        let reply;
+        try {
+          reply = await m.endpoint.complete(req.messages, params);
+        } catch (err) {
+          m.stats.failedCalls++;
+          throw err;
+        }
+        const latencyMs = performance.now() - started;
+        const usage = resolveUsage(reply.usage, req.messages, reply.text);
+        const rec: ResponseRecord = {
+          cacheKey,
+          sampleKey: req.sampleKey,
+          role: req.role,
+          modelKey: m.key,
+          model: m.cfg.model,
+          text: reply.text,
+          inputTokens: usage.inputTokens,
+          outputTokens: usage.outputTokens,
+          usageEstimated: usage.estimated,
+          costUsd: usdOf(usage.inputTokens, usage.outputTokens, m.price),
+          latencyMs,
+          attempts: reply.attempts,
+          createdTs: Date.now(),
+        };
+        store.transaction(() => {
+          store.putResponse(rec);
+          store.recordCall(callRow(rec, req, m.key, false, latencyMs, reply.attempts));
+        });
+        return rec;
+      }),
+    );
+  }
+
+  async function complete(req: CompletionRequest, account: Ledger = root): Promise<CompletionResponse> {
+    if (closed) throw new Error("gateway: closed");
+    const started = performance.now();
+    const m = modelFor(req);
+    const { body: params, maxTokens } = effectiveParams(m.cfg, req, config.seed);
+    const cacheKey = cacheKeyOf(m.cfg.model, req.messages, params, req.sampleKey);
+    // Cache hits reserve the worst case too: a replay must be refused exactly where the run was.
+    const worst = worstCase(req.messages, maxTokens, m.price);
+    const reservation = account.reserve(req.role, worst);
+    if (!reservation) throw refused(account, req, worst);
+    let settled = false;
+    const settle = (r: Reservation, rec: ResponseRecord) => {
+      account.settle(r, costOfUsage(rec, rec.costUsd));
+      settled = true;
+    };
+    try {
+      let rec = store.getResponse(cacheKey);
+      let cached = rec !== undefined;
+      if (!rec) {
+        const shared = inflight.get(cacheKey);
+        if (shared) {
+          // An identical call is already in flight: wait for it and count this one as a hit.
+          rec = await shared;
+          cached = true;
+        } else {
+          const p = fetchAndStore(m, req, cacheKey, params);
+          inflight.set(cacheKey, p);
+          const forget = () => inflight.delete(cacheKey);
+          p.then(forget, forget);
+          rec = await p;
+        }
+      }
+      const latencyMs = cached ? performance.now() - started : rec.latencyMs;
+      if (cached) store.recordCall(callRow(rec, req, m.key, true, latencyMs, 0));
+      settle(reservation, rec);
+      count(m.stats, rec, cached);
+      return {
+        text: rec.text,
+        modelKey: m.key,
+        usage: { inputTokens: rec.inputTokens, outputTokens: rec.outputTokens, estimated: rec.usageEstimated },
+        costUsd: rec.costUsd,
+        cached,
+        latencyMs,
+        attempts: cached ? 0 : rec.attempts,
+      };
+    } finally {
+      if (!settled) account.release(reservation);
+    }
+  }
+
+  function tracked(req: CompletionRequest, account?: Ledger): Promise<CompletionResponse> {
+    const p = complete(req, account);
+    running.add(p);
+    const done = () => running.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  return {
+    complete: tracked,
+    bind: (account?: Ledger) => (req: CompletionRequest) => tracked(req, account ?? root),
+    stats: () => summarize(models.values(), inflight.size),
+    async close() {
+      closed = true;
+      await Promise.allSettled([...running]);
+    },
+  };
+}
+
+function createRuntime(key: string, cfg: ModelConfig, config: CampaignConfig, env: Record<string, string | undefined>, simBaseURL: string | undefined): ModelRuntime {
+  let apiKey = NO_KEY;
+  if (cfg.apiKeyEnv !== undefined) {
+    const value = env[cfg.apiKeyEnv];
+    if (!value) throw new UserError(`models.${key}.apiKeyEnv: environment variable ${cfg.apiKeyEnv} is not set`);
+    apiKey = value;
+  }
+  const sim = isSimModel(cfg.model);
+  let baseURL = cfg.baseURL;
+  if (baseURL === undefined && sim) {
+    if (simBaseURL === undefined) {
+      throw new Error(`gateway: model '${key}' (${cfg.model}) needs the in-process sim server, but no simBaseURL was given`);
+    }
+    baseURL = simBaseURL;
+  }
+  const price = cfg.price ?? (sim ? simPrice(cfg.model) : undefined);
+  if (config.budget.usd !== undefined && price === undefined) {
+    throw new UserError(`models.${key}.price: required because budget.usd is set`);
+  }
+  return {
+    key,
+    cfg,
+    endpoint: new Endpoint(key, cfg, baseURL ?? OPENAI_BASE_URL, apiKey),
+    price,
+    limit: pLimit(cfg.concurrency),
+    stats: emptyModelStats(key, cfg.model, price !== undefined),
+  };
+}
+
+function refused(account: Ledger, req: CompletionRequest, worst: ReturnType<typeof worstCase>): BudgetExhaustedError {
+  const why = account.refusal(req.role, worst);
+  const dimension = why?.dimension ?? "calls";
+  const where = why?.reason === "closed" ? "the budget account is closed" : `the ${why?.scope ?? "total"} ${dimension} cap would be passed`;
+  return new BudgetExhaustedError(req.role, dimension, `budget exhausted for a ${req.role} call (${req.sampleKey}): ${where}`);
+}
+
+/** The call as this request made it (its role and model), with the response's usage. */
+function callRow(rec: ResponseRecord, req: CompletionRequest, modelKey: string, cached: boolean, latencyMs: number, attempts: number): CallRecord {
+  return {
+    cacheKey: rec.cacheKey,
+    sampleKey: req.sampleKey,
+    role: req.role,
+    modelKey,
+    inputTokens: rec.inputTokens,
+    outputTokens: rec.outputTokens,
+    costUsd: rec.costUsd,
+    latencyMs,
+    cached,
+    attempts,
+    ts: Date.now(),
+  };
+}
+
+function count(s: ModelStats, rec: ResponseRecord, cached: boolean): void {
+  if (cached) s.cachedCalls++;
+  else s.calls++;
+  if (rec.usageEstimated) s.estimatedUsage++;
+  if (!cached) {
+    s.inputTokens += rec.inputTokens;
+    s.outputTokens += rec.outputTokens;
+    s.usd += rec.costUsd;
+  }
+}
+
+function summarize(runtimes: Iterable<ModelRuntime>, inFlight: number): GatewayStats {
+  const byModel: Record<string, ModelStats> = {};
+  const total: GatewayStats = { calls: 0, cachedCalls: 0, failedCalls: 0, attempts: 0, inputTokens: 0, outputTokens: 0, usd: 0, priceKnown: true, inFlight, byModel };
+  for (const m of runtimes) {
+    m.stats.attempts = m.endpoint.attemptsSent;
+    byModel[m.key] = { ...m.stats };
+    total.calls += m.stats.calls;
+    total.cachedCalls += m.stats.cachedCalls;
+    total.failedCalls += m.stats.failedCalls;
+    total.attempts += m.stats.attempts;
+    total.inputTokens += m.stats.inputTokens;
+    total.outputTokens += m.stats.outputTokens;
+    total.usd += m.stats.usd;
+    if (!m.stats.priceKnown && m.stats.calls > 0) total.priceKnown = false;
+  }
+  return total;
+}

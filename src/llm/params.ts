@@ -1,0 +1,86 @@
+import type { ModelConfig, Role } from "../config/schema.js";
+import { sha256 } from "../harness/harness.js";
+import type { ChatMessage, CompletionRequest } from "./types.js";
+
+/** Output cap when neither the request nor the model's params set one. */
+export const DEFAULT_MAX_TOKENS: Record<Role, number> = { evolver: 2048, user: 1024, verifier: 1024 };
+
+/** Bumped if the cache-key recipe changes, so old entries are never mistaken for new ones. */
+const CACHE_KEY_VERSION = 1;
+
+/** maxTokens → max_tokens; keys that are already snake_case pass unchanged. */
+export function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** A 31-bit seed for the endpoint, fixed by the campaign seed and the call's logical position. */
+export function seedFor(campaignSeed: number, sampleKey: string): number {
+  return parseInt(sha256(`seed\u0000${campaignSeed}\u0000${sampleKey}`).slice(0, 8), 16) & 0x7fffffff;
+}
+
+export interface EffectiveParams {
+  /** Body fields sent besides `model` and `messages` (snake_case), incl. temperature, the output cap and seed. */
+  body: Record<string, unknown>;
+  /** The output-token cap: what the worst-case reservation assumes. */
+  maxTokens: number;
+}
+
+/**
+ * The sampling params of one call: the model's params, then the request's temperature
+ * and maxTokens on top, a per-role default cap, and the seed. A model whose params name
+ * `maxCompletionTokens` (OpenAI reasoning models refuse `max_tokens`) gets its cap
+ * under that name instead.
+ */
+export function effectiveParams(model: ModelConfig, req: CompletionRequest, campaignSeed: number): EffectiveParams {
+  const body: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(model.params)) {
+    if (v !== undefined) body[snakeCase(k)] = v;
+  }
+  const capField = "max_completion_tokens" in body ? "max_completion_tokens" : "max_tokens";
+  const fromParams = body[capField];
+  const maxTokens =
+    req.maxTokens ?? (typeof fromParams === "number" && fromParams > 0 ? fromParams : DEFAULT_MAX_TOKENS[req.role]);
+  body[capField] = maxTokens;
+  if (req.temperature !== undefined) body.temperature = req.temperature;
+  // The engine's seed always wins: it is what makes a replayed position reproducible.
+  body.seed = seedFor(campaignSeed, req.sampleKey);
+  delete body.model;
+  delete body.messages;
+  delete body.stream;
+  return { body, maxTokens };
+}
+
+/** JSON with object keys sorted at every level, so equal values always serialize equally. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort()
+        .map((k) => [k, sortKeys(obj[k])]),
+    );
+  }
+  return value;
+}
+
+/**
+ * Identity of a call for the replay cache. The base URL is left out on purpose: the
+ * in-process sim server gets a new port every run, and a resume must still hit.
+ */
+export function cacheKeyOf(model: string, messages: readonly ChatMessage[], params: Record<string, unknown>, sampleKey: string): string {
+  return sha256(
+    canonicalJson({
+      v: CACHE_KEY_VERSION,
+      model,
+      messages: messages.map((m) => ({ role: m.role, content: m.content })),
+      params,
+      sampleKey,
+    }),
+  );
+}

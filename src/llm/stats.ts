@@ -1,0 +1,39 @@
+/** Counters the gateway keeps in memory for progress display and the run summary. */
+export interface ModelStats {
+  modelKey: string;
+  model: string;
+  /** Calls answered by the endpoint (paid). */
+  calls: number;
+  /** Calls answered from the replay cache or by an identical call in flight. */
+  cachedCalls: number;
+  /** Calls that failed for good (after retries, or a permanent error). */
+  failedCalls: number;
+  /** HTTP requests sent, retries included. */
+  attempts: number;
+  inputTokens: number;
+  outputTokens: number;
+  usd: number;
+  /** Answers whose usage the endpoint did not report (estimated from text length). */
+  estimatedUsage: number;
+  /** False when the model has no price: its usd figures are 0, not real. */
+  priceKnown: boolean;
+}
+
+export interface GatewayStats {
+  calls: number;
+  cachedCalls: number;
+  failedCalls: number;
+  attempts: number;
+  inputTokens: number;
+  outputTokens: number;
+  usd: number;
+  /** False when some model that answered calls has no known price. */
+  priceKnown: boolean;
+  /** Distinct endpoint calls in flight now. */
+  inFlight: number;
+  byModel: Record<string, ModelStats>;
+}
+
+export function emptyModelStats(modelKey: string, model: string, priceKnown: boolean): ModelStats {
+  return { modelKey, model, calls: 0, cachedCalls: 0, failedCalls: 0, attempts: 0, inputTokens: 0, outputTokens: 0, usd: 0, estimatedUsage: 0, priceKnown };
+}

@@ -1,0 +1,166 @@
+import type { Ledger } from "../budget/ledger.js";
+import type { IslandsStrategyConfig } from "../config/schema.js";
+import type { IslandHandlers } from "./island-channel.js";
+import type { IslandGenerationInput, IslandGenerationResult } from "./island-generation.js";
+import { IslandPool } from "./island-pool.js";
+import { shareOf, weightsFromSpend, type RoleWeights } from "./allocation.js";
+import type { IslandStats, RunStatus, SearchContext, StrategyResult } from "./context.js";
+import { evaluateSeed, finalize, reserveForFinal } from "./finalize.js";
+import { diversity, migrate, nextPopulation, resetIslands, type Populations } from "./migration.js";
+import { mean } from "./selection.js";
+import type { Candidate } from "./types.js";
+
+/**
+ * The island strategy (Mind Evolution's search): islands evolve in parallel, one
+ * generation at a time; between generations the best migrate around the ring and
+ * the weakest islands are periodically reset from a diverse global elite.
+ */
+export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
+  const s = ctx.config.strategy as IslandsStrategyConfig;
+  const seed = await evaluateSeed(ctx);
+  const reserve = reserveForFinal(ctx);
+  const all: Candidate[] = [seed.candidate];
+  const known = new Set<string>([seed.candidate.hash]);
+  // Every island starts from the seed harness (its copy keeps the seed's scores).
+  let pops: Populations = Array.from({ length: s.islands }, (_, i) => [{ ...seed.candidate, id: `seed>i${i}`, island: i, parents: ["seed"] }]);
+  const pool = new IslandPool(s.islands, { inProcess: ctx.inProcessIslands });
+  const fallback: RoleWeights = ctx.roles.includes("verifier") ? { evolver: 0.2, user: 0.6, verifier: 0.2 } : { evolver: 0.25, user: 0.75, verifier: 0 };
+  let status: RunStatus = "completed";
+  let reason: string | undefined;
+  let generation = 0;
+  try {
+    for (; generation < s.generations; generation++) {
+      if (ctx.signal?.aborted) {
+        status = "stopped";
+        break;
+      }
+      const accounts = carveConversations(ctx, s, weightsFromSpend(ctx.ledger.spent().byRole, ctx.roles, fallback));
+      if (!accounts) {
+        status = "budget-exhausted";
+        reason = "the remaining budget cannot fund another generation";
+        break;
+      }
+      const inputs: IslandGenerationInput[] = pops.map((population, island) => ({
+        seed: ctx.seed,
+        island,
+        generation,
+        preset: ctx.presets[island]!,
+        strategy: s,
+        population,
+        knownHashes: [...known],
+        context: ctx.taskContext,
+      }));
+      let results: IslandGenerationResult[];
+      try {
+        results = await pool.runGeneration(inputs, handlers(ctx, accounts, generation));
+      } finally {
+        accounts.flat().forEach((a) => a.close());
+      }
+      const fatal = results.find((r) => r.fatal)?.fatal;
+      if (fatal) {
+        status = "failed";
+        reason = fatal;
+        break;
+      }
+      // Merge in island order so the state after a generation does not depend on timing.
+      for (const r of results) {
+        for (const f of r.failures) ctx.store.appendEvent("failure", { generation, island: r.island, ...f });
+        const fresh = r.children.filter((c) => !known.has(c.hash));
+        fresh.forEach((c) => known.add(c.hash));
+        all.push(...fresh);
+        pops[r.island] = nextPopulation(pops[r.island]!, fresh, s.populationSize);
+      }
+      const children = results.reduce((n, r) => n + r.children.length, 0);
+      if ((generation + 1) % s.migrate.every === 0 && s.migrate.count > 0 && s.islands > 1) {
+        pops = migrate(pops, s.migrate.count, generation, s.populationSize);
+        ctx.emit({ type: "migration", generation, copies: s.migrate.count * s.islands });
+      }
+      if ((generation + 1) % s.reset.every === 0 && s.reset.islands > 0 && s.islands > 1 && generation + 1 < s.generations) {
+        const r = resetIslands(pops, { ...s.reset, generation });
+        pops = r.populations;
+        ctx.emit({ type: "reset", generation, islands: r.reset });
+      }
+      const budgetHit = results.some((r) => r.budgetHit);
+      ctx.emit({
+        type: "generation",
+        generation,
+        generations: s.generations,
+        islands: islandStats(ctx, pops),
+        children,
+        failed: results.reduce((n, r) => n + r.stats.failedProposals + r.stats.failedEvaluations, 0),
+        rejected: results.reduce((n, r) => n + r.stats.duplicates + r.stats.nearDuplicates, 0),
+        budgetHit,
+      });
+      if (budgetHit) {
+        status = "budget-exhausted";
+        reason = "a conversation reached its share of the budget";
+        generation++;
+        break;
+      }
+      if (children === 0 && results.every((r) => r.stats.failedEvaluations > 0 && r.children.length === 0)) {
+        status = "failed";
+        reason = "every candidate of the generation failed its evaluation";
+        generation++;
+        break;
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+  const { best, seedHarness } = await finalize(ctx, all, seed, reserve);
+  ctx.emit({ type: "status", status, reason });
+  return { status, reason, generations: generation, candidates: all, best, seedHarness, islands: islandStats(ctx, pops) };
+}
+
+/** Each conversation's own account for this generation: deterministic shares of what is left. */
+function carveConversations(ctx: SearchContext, s: IslandsStrategyConfig, weights: RoleWeights): Ledger[][] | undefined {
+  const parts = s.islands * s.conversations;
+  const share = shareOf(ctx.ledger, parts, weights, ctx.config.budget.split !== undefined);
+  const out: Ledger[][] = [];
+  for (let i = 0; i < s.islands; i++) {
+    const row: Ledger[] = [];
+    for (let c = 0; c < s.conversations; c++) {
+      const account = ctx.ledger.carve(share);
+      if (!account) {
+        out.flat().concat(row).forEach((a) => a.close());
+        return undefined;
+      }
+      row.push(account);
+    }
+    out.push(row);
+  }
+  // Nothing left to share: the generation could not make a single call.
+  if (share.evolver && share.evolver.calls < 1 && Number.isFinite(share.evolver.calls)) {
+    out.flat().forEach((a) => a.close());
+    return undefined;
+  }
+  return out;
+}
+
+function handlers(ctx: SearchContext, accounts: Ledger[][], generation: number): IslandHandlers {
+  return {
+    complete: (island, conv, req) => ctx.bind(accounts[island]![conv]!)(req),
+    evaluate: (island, conv, req) =>
+      ctx.evaluator.evaluateCandidate(accounts[island]![conv]!, {
+        id: req.id,
+        harness: req.harness,
+        island,
+        generation,
+        operator: req.operator,
+        parents: req.parents,
+        modelKey: req.modelKey,
+        parentMinibatch: req.parentMinibatch,
+      }),
+  };
+}
+
+function islandStats(ctx: SearchContext, pops: Populations): IslandStats[] {
+  return pops.map((p, i) => ({
+    id: i,
+    preset: ctx.presets[i]?.name ?? "",
+    size: p.length,
+    bestScore: p.length ? Math.max(...p.map((c) => c.score)) : 0,
+    meanScore: mean(p.map((c) => c.score)),
+    diversity: diversity(p),
+  }));
+}

@@ -1,0 +1,3 @@
+export * from "./run-store.js";
+export * from "./types.js";
+export { SCHEMA_VERSION } from "./schema.js";
