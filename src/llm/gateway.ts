@@ -1,7 +1,7 @@
 import pLimit, { type LimitFunction } from "p-limit";
 import type { CampaignConfig, ModelConfig, Price } from "../config/schema.js";
 import { UserError } from "../config/errors.js";
-import { BudgetExhaustedError } from "../budget/types.js";
+import { BudgetExhaustedError, type Cost } from "../budget/types.js";
 import type { Ledger, Reservation } from "../budget/ledger.js";
 import type { RunStore } from "../store/run-store.js";
 import type { CallRecord, ResponseRecord } from "../store/types.js";
@@ -10,7 +10,7 @@ import { Endpoint, NO_KEY } from "./endpoint.js";
 import { cacheKeyOf, effectiveParams } from "./params.js";
 import { pickModel, resolveRoles, type RoleTable } from "./roles.js";
 import { isSimModel, simPrice } from "./sim-prices.js";
-import { emptyModelStats, type GatewayStats, type ModelStats } from "./stats.js";
+import { countCall, emptyModelStats, summarize, type GatewayStats, type ModelStats } from "./stats.js";
 import type { Complete, CompletionRequest, CompletionResponse } from "./types.js";
 
 export interface GatewayOptions {
@@ -28,6 +28,11 @@ export interface Gateway {
   complete(req: CompletionRequest, account?: Ledger): Promise<CompletionResponse>;
   /** A `Complete` that charges `account` (default: the root ledger). */
   bind(account?: Ledger): Complete;
+  /**
+   * What a call like `req` would reserve. Without `req.model` it is the largest over all
+   * the role's models (per dimension), so a bound holds whichever model the sampleKey picks.
+   */
+  worstCase(req: CompletionRequest): Cost;
   stats(): GatewayStats;
   /** Refuse new calls and wait for those in flight. */
   close(): Promise<void>;
@@ -144,7 +149,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       const latencyMs = cached ? performance.now() - started : rec.latencyMs;
       if (cached) store.recordCall(callRow(rec, req, m.key, true, latencyMs, 0));
       settle(reservation, rec);
-      count(m.stats, rec, cached);
+      countCall(m.stats, rec, cached);
       return {
         text: rec.text,
         modelKey: m.key,
@@ -159,6 +164,17 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }
   }
 
+  function bound(req: CompletionRequest): Cost {
+    const candidates = req.model !== undefined ? [modelFor(req)] : (roles[req.role] ?? []).map((b) => models.get(b.key)!);
+    if (candidates.length === 0) modelFor(req); // throws the "no model bound" UserError
+    let out: Cost = { usd: 0, tokens: 0, calls: 0 };
+    for (const m of candidates) {
+      const w = worstCase(req.messages, effectiveParams(m.cfg, req, config.seed).maxTokens, m.price);
+      out = { usd: Math.max(out.usd, w.usd), tokens: Math.max(out.tokens, w.tokens), calls: Math.max(out.calls, w.calls) };
+    }
+    return out;
+  }
+
   function tracked(req: CompletionRequest, account?: Ledger): Promise<CompletionResponse> {
     const p = complete(req, account);
     running.add(p);
@@ -170,7 +186,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   return {
     complete: tracked,
     bind: (account?: Ledger) => (req: CompletionRequest) => tracked(req, account ?? root),
-    stats: () => summarize(models.values(), inflight.size),
+    worstCase: bound,
+    stats: () => summarize([...models.values()].map((m) => ({ ...m.stats, attempts: m.endpoint.attemptsSent })), inflight.size),
     async close() {
       closed = true;
       await Promise.allSettled([...running]);
@@ -207,7 +224,7 @@ function createRuntime(key: string, cfg: ModelConfig, config: CampaignConfig, en
   };
 }
 
-function refused(account: Ledger, req: CompletionRequest, worst: ReturnType<typeof worstCase>): BudgetExhaustedError {
+function refused(account: Ledger, req: CompletionRequest, worst: Cost): BudgetExhaustedError {
   const why = account.refusal(req.role, worst);
   const dimension = why?.dimension ?? "calls";
   const where = why?.reason === "closed" ? "the budget account is closed" : `the ${why?.scope ?? "total"} ${dimension} cap would be passed`;
@@ -229,33 +246,4 @@ function callRow(rec: ResponseRecord, req: CompletionRequest, modelKey: string, 
     attempts,
     ts: Date.now(),
   };
-}
-
-function count(s: ModelStats, rec: ResponseRecord, cached: boolean): void {
-  if (cached) s.cachedCalls++;
-  else s.calls++;
-  if (rec.usageEstimated) s.estimatedUsage++;
-  if (!cached) {
-    s.inputTokens += rec.inputTokens;
-    s.outputTokens += rec.outputTokens;
-    s.usd += rec.costUsd;
-  }
-}
-
-function summarize(runtimes: Iterable<ModelRuntime>, inFlight: number): GatewayStats {
-  const byModel: Record<string, ModelStats> = {};
-  const total: GatewayStats = { calls: 0, cachedCalls: 0, failedCalls: 0, attempts: 0, inputTokens: 0, outputTokens: 0, usd: 0, priceKnown: true, inFlight, byModel };
-  for (const m of runtimes) {
-    m.stats.attempts = m.endpoint.attemptsSent;
-    byModel[m.key] = { ...m.stats };
-    total.calls += m.stats.calls;
-    total.cachedCalls += m.stats.cachedCalls;
-    total.failedCalls += m.stats.failedCalls;
-    total.attempts += m.stats.attempts;
-    total.inputTokens += m.stats.inputTokens;
-    total.outputTokens += m.stats.outputTokens;
-    total.usd += m.stats.usd;
-    if (!m.stats.priceKnown && m.stats.calls > 0) total.priceKnown = false;
-  }
-  return total;
 }

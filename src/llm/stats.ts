@@ -1,3 +1,5 @@
+import type { ResponseRecord } from "../store/types.js";
+
 /** Counters the gateway keeps in memory for progress display and the run summary. */
 export interface ModelStats {
   modelKey: string;
@@ -36,4 +38,33 @@ export interface GatewayStats {
 
 export function emptyModelStats(modelKey: string, model: string, priceKnown: boolean): ModelStats {
   return { modelKey, model, calls: 0, cachedCalls: 0, failedCalls: 0, attempts: 0, inputTokens: 0, outputTokens: 0, usd: 0, estimatedUsage: 0, priceKnown };
+}
+
+/** Paid usage counts only endpoint answers; cache hits are counted apart. */
+export function countCall(s: ModelStats, rec: ResponseRecord, cached: boolean): void {
+  if (cached) s.cachedCalls++;
+  else s.calls++;
+  if (rec.usageEstimated) s.estimatedUsage++;
+  if (!cached) {
+    s.inputTokens += rec.inputTokens;
+    s.outputTokens += rec.outputTokens;
+    s.usd += rec.costUsd;
+  }
+}
+
+export function summarize(models: readonly ModelStats[], inFlight: number): GatewayStats {
+  const byModel: Record<string, ModelStats> = {};
+  const total: GatewayStats = { calls: 0, cachedCalls: 0, failedCalls: 0, attempts: 0, inputTokens: 0, outputTokens: 0, usd: 0, priceKnown: true, inFlight, byModel };
+  for (const m of models) {
+    byModel[m.modelKey] = m;
+    total.calls += m.calls;
+    total.cachedCalls += m.cachedCalls;
+    total.failedCalls += m.failedCalls;
+    total.attempts += m.attempts;
+    total.inputTokens += m.inputTokens;
+    total.outputTokens += m.outputTokens;
+    total.usd += m.usd;
+    if (!m.priceKnown && m.calls > 0) total.priceKnown = false;
+  }
+  return total;
 }

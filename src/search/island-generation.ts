@@ -104,7 +104,7 @@ function chooseFirstTurn(input: IslandGenerationInput, rng: Rng): FirstTurn {
   const w = input.preset.operators;
   const ops: OperatorName[] = ["mutate", "crossover", "refine"];
   const weights: number[] = [w.mutate, pop.length >= 2 ? w.crossover : 0, w.refine];
-  if (weights.every((x) => x === 0)) weights[0] = 1;
+  if (weights.reduce((a, b) => a + b, 0) === 0) weights[0] = 1;
   const op = pickWeighted(ops, weights, rng);
   const k = op === "crossover" ? randomInt(2, Math.min(input.strategy.maxParents, pop.length), rng) : 1;
   return { op, parents: boltzmannSelect(pop, k, input.strategy.selectionTemperature, rng) };

@@ -97,3 +97,17 @@ describe("gateway: routing", () => {
     await expect(gateway.complete(ask("x", { model: "zzz" }))).rejects.toBeInstanceOf(UserError);
   });
 });
+
+describe("gateway: worstCase", () => {
+  it("is what a call reserves, the largest over the role's models when none is named", () => {
+    const models = {
+      cheap: { model: "c", baseURL: fake.baseURL, price: { inputPerM: 1, outputPerM: 1 }, params: { maxTokens: 100 } },
+      dear: { model: "d", baseURL: fake.baseURL, price: { inputPerM: 10, outputPerM: 10 }, params: { maxTokens: 50 } },
+    };
+    const { gateway } = rig(campaign(models, { evolver: [{ model: "cheap", weight: 1 }, { model: "dear", weight: 1 }], user: "cheap" }));
+    const messages = [{ role: "user" as const, content: "abcd" }];
+    const input = 4 + 8 + 16;
+    expect(gateway.worstCase({ role: "evolver", messages, sampleKey: "b" })).toEqual({ tokens: input + 100, usd: ((input + 50) * 10) / 1e6, calls: 1 });
+    expect(gateway.worstCase({ role: "evolver", messages, sampleKey: "b", model: "cheap" })).toEqual({ tokens: input + 100, usd: (input + 100) / 1e6, calls: 1 });
+  });
+});
