@@ -59,7 +59,7 @@ export const SKILLS: readonly SkillDef[] = [
     telltale: "I did not check every requirement." },
   { id: "simplify", label: "simplifying the final answer", section: "Output",
     phrasings: ["Simplify the final answer", "Reduce fractions to lowest terms", "Give the answer in simplest form"],
-    telltale: "I did not simplify the final answer." },
+    telltale: "I left the final answer unsimplified." },
   { id: "format", label: "following the requested output format", section: "Output",
     phrasings: ["Follow the requested output format exactly", "Match the answer format the question asks for", "Use exactly the format requested"],
     telltale: "I did not follow the requested format." },

@@ -48,7 +48,6 @@ describe("sim world", () => {
 
   it("is deterministic per seed and differs across seeds", () => {
     expect(createWorld(1).tasks.map((t) => t.input)).toEqual(world.tasks.map((t) => t.input));
-    expect(createWorld(2).tasks[0]!.input).not.toEqual(world.tasks[0]!.input === createWorld(2).tasks[0]!.input ? "" : world.tasks[0]!.input);
     expect(createWorld(2).tasks.slice(0, 20).map((t) => t.input)).not.toEqual(world.tasks.slice(0, 20).map((t) => t.input));
   });
 
