@@ -20,8 +20,8 @@ export interface BoundDeps {
  * with one retry, judging the longest answer the user role may write.
  */
 export function evaluationBound(deps: BoundDeps): EvaluationBound {
-  // A token is rarely over 8 bytes; the verifier also cuts answers at 20k chars.
-  const longestAnswer = "x".repeat(Math.min(20_000, deps.answerMaxTokens * 8));
+  // A token is rarely over 6 bytes of English; the verifier also cuts answers at 20k chars.
+  const longestAnswer = "x".repeat(Math.min(20_000, deps.answerMaxTokens * 6));
   return (harness: string, tasks: readonly Task[]) => {
     const user: Cost = { usd: 0, tokens: 0, calls: 0 };
     const verifier: Cost = { usd: 0, tokens: 0, calls: 0 };

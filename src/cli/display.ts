@@ -3,8 +3,6 @@ import type { RunEvent } from "../search/context.js";
 
 export interface Display {
   onEvent(event: RunEvent): void;
-  /** Spend so far, for the budget bar: fraction of the tightest cap in [0,1], and by role. */
-  onSpend?(fraction: number, byRole: string): void;
   stop(): void;
 }
 
@@ -20,7 +18,7 @@ export function plainDisplay(write: (line: string) => void = (l) => process.stde
           break;
         case "generation":
           write(
-            `generation ${e.generation + 1}/${e.generations}: ${e.children} new, ${e.rejected} duplicates, ${e.failed} failed | ` +
+            `generation ${e.generation + 1}/${e.generations}: ${e.children} new, ${e.rejected} duplicates, ${e.failed} failed, $${e.spend.usd.toFixed(4)} charged | ` +
               e.islands.map((i) => `island ${i.id} (${i.preset}) best ${pct(i.bestScore)} mean ${pct(i.meanScore)} div ${i.diversity.toFixed(2)}`).join(" | "),
           );
           break;
@@ -42,26 +40,27 @@ export function plainDisplay(write: (line: string) => void = (l) => process.stde
 }
 
 /** A live block on a terminal: a budget bar, one line per island, spend by role. */
-export function liveDisplay(islands: number): Display {
+export function liveDisplay(): Display {
   const multi = new cliProgress.MultiBar(
     { clearOnComplete: false, hideCursor: true, format: "{label} {bar} {percentage}% {info}", barsize: 24, stream: process.stderr, fps: 8 },
     cliProgress.Presets.shades_grey,
   );
   const budget = multi.create(100, 0, { label: "budget     ", info: "" });
   const gens = multi.create(1, 0, { label: "generations", info: "" });
-  const rows = Array.from({ length: islands }, (_, i) => multi.create(100, 0, { label: `island ${String(i).padEnd(4)}`, info: "waiting" }));
+  const rows: cliProgress.SingleBar[] = [];
+  const row = (i: number) => (rows[i] ??= multi.create(100, 0, { label: `island ${String(i).padEnd(4)}`, info: "" }));
   return {
     onEvent(e) {
       if (e.type === "seed") gens.update(0, { info: `seed val ${pct(e.val)}` });
       if (e.type === "generation") {
         gens.setTotal(e.generations);
         gens.update(e.generation + 1, { info: `${e.children} new, ${e.rejected} dup, ${e.failed} failed` });
-        e.islands.forEach((i) => rows[i.id]?.update(Math.round(i.bestScore * 100), { info: `${i.preset.padEnd(9)} best ${pct(i.bestScore)} mean ${pct(i.meanScore)} diversity ${i.diversity.toFixed(2)}` }));
+        budget.update(Math.round(e.spend.fraction * 100), {
+          info: `$${e.spend.usd.toFixed(4)} charged, ${e.spend.calls} calls | evolver $${e.spend.byRole.evolver.toFixed(4)} user $${e.spend.byRole.user.toFixed(4)} verifier $${e.spend.byRole.verifier.toFixed(4)}`,
+        });
+        e.islands.forEach((i) => row(i.id).update(Math.round(i.bestScore * 100), { info: `${i.preset.padEnd(9)} best ${pct(i.bestScore)} mean ${pct(i.meanScore)} diversity ${i.diversity.toFixed(2)}` }));
       }
       if (e.type === "status") gens.update({ info: e.status });
-    },
-    onSpend(fraction, byRole) {
-      budget.update(Math.round(fraction * 100), { info: byRole });
     },
     stop() {
       multi.stop();

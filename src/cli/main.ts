@@ -29,7 +29,7 @@ program
   .option("--in-process", "run islands in this thread instead of worker threads")
   .action(async (campaign: string, o: { out: string; seed?: number; set: string[]; json?: boolean; inProcess?: boolean }) => {
     const out = o.out || join("runs", `${new Date().toISOString().replace(/[:.]/g, "-")}`);
-    const display: Display | undefined = o.json ? undefined : process.stderr.isTTY ? liveDisplay(4) : plainDisplay();
+    const display: Display | undefined = o.json ? undefined : process.stderr.isTTY ? liveDisplay() : plainDisplay();
     try {
       const { summary } = await evolve(campaign, { out, seed: o.seed, sets: o.set, onEvent: (e) => display?.onEvent(e), inProcessIslands: o.inProcess });
       display?.stop();

@@ -63,6 +63,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const global = pLimit(config.concurrency);
   const inflight = new Map<string, Promise<ResponseRecord>>();
   const running = new Set<Promise<unknown>>();
+  // Responses already charged in this logical run. The first use of a response is charged
+  // (paid now, or paid by an earlier piece of a resumed run); later uses are free, so a
+  // replay charges exactly what the uninterrupted run did.
+  const charged = new Set<string>();
   let closed = false;
 
   function modelFor(req: CompletionRequest): ModelRuntime {
@@ -126,7 +130,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     if (!reservation) throw refused(account, req, worst);
     let settled = false;
     const settle = (r: Reservation, rec: ResponseRecord) => {
-      account.settle(r, costOfUsage(rec, rec.costUsd));
+      account.settle(r, charged.has(cacheKey) ? { usd: 0, tokens: 0, calls: 0 } : costOfUsage(rec, rec.costUsd));
+      charged.add(cacheKey);
       settled = true;
     };
     try {

@@ -20,6 +20,8 @@ export type RunEvent =
       failed: number;
       rejected: number;
       budgetHit: boolean;
+      /** What the budget has been charged so far, and the fraction of its tightest cap (0 when uncapped). */
+      spend: { usd: number; tokens: number; calls: number; fraction: number; byRole: Record<Role, number> };
     }
   | { type: "migration"; generation: number; copies: number }
   | { type: "reset"; generation: number; islands: number[] }

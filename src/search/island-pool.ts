@@ -17,10 +17,9 @@ export class IslandPool {
     if (opts.inProcess) return;
     const fromSource = import.meta.url.endsWith(".ts");
     const url = new URL(fromSource ? "./island-worker.ts" : "./island-worker.js", import.meta.url);
-    for (let i = 0; i < islands; i++) {
-      // Running from TypeScript sources (tests), the worker needs the tsx loader.
-      this.workers.push(new Worker(url, fromSource ? { execArgv: ["--import", "tsx"] } : {}));
-    }
+    // Running from TypeScript sources (tests, tsx), the worker registers the tsx loader first.
+    const bootstrap = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
+    for (let i = 0; i < islands; i++) this.workers.push(fromSource ? new Worker(bootstrap, { eval: true }) : new Worker(url));
   }
 
   async runGeneration(inputs: IslandGenerationInput[], handlers: IslandHandlers): Promise<IslandGenerationResult[]> {

@@ -90,6 +90,7 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
         failed: results.reduce((n, r) => n + r.stats.failedProposals + r.stats.failedEvaluations, 0),
         rejected: results.reduce((n, r) => n + r.stats.duplicates + r.stats.nearDuplicates, 0),
         budgetHit,
+        spend: spendSoFar(ctx),
       });
       if (budgetHit) {
         status = "budget-exhausted";
@@ -152,6 +153,14 @@ function handlers(ctx: SearchContext, accounts: Ledger[][], generation: number):
         parentMinibatch: req.parentMinibatch,
       }),
   };
+}
+
+function spendSoFar(ctx: SearchContext) {
+  const spent = ctx.ledger.spent();
+  const caps = ctx.ledger.caps.total;
+  const fraction = Math.max(0, ...(["usd", "tokens", "calls"] as const).map((d) => (caps[d] && Number.isFinite(caps[d]) ? spent.total[d] / caps[d]! : 0)));
+  const byRole = { evolver: spent.byRole.evolver.usd, user: spent.byRole.user.usd, verifier: spent.byRole.verifier.usd };
+  return { ...spent.total, fraction, byRole };
 }
 
 function islandStats(ctx: SearchContext, pops: Populations): IslandStats[] {

@@ -12,6 +12,8 @@ import { norm, pick } from "./util.js";
 /** Chance the critic names an evidenced missing skill: flat across tiers, like edit targeting. */
 const NAME_MISSING = 0.85;
 const MAX_NAMED = 2;
+// One filler line per critique: trimming is a step, not a rewrite.
+const MAX_CUT = 1;
 
 function phrasingIn(world: World, text: string, skill: number): string {
   const t = norm(text);
@@ -47,7 +49,7 @@ export function writeCritique(ctx: EditCtx, harness: string, doc: HarnessDoc): s
     out.push(`- "${world.harmful[h]!.phrase}" invites careless answers; remove "${world.harmful[h]!.phrase}".`);
   }
   if (a.words > LENGTH_LIMIT) {
-    const filler = sectionLines(world, doc).filter((l) => l.info.distractor && l.info.skills.length === 0).slice(0, 3);
+    const filler = sectionLines(world, doc).filter((l) => l.info.distractor && l.info.skills.length === 0).slice(0, MAX_CUT);
     const cut = filler.map((l) => `cut "${l.text.replace(/^[-*]\s*/, "").replace(/\.$/, "").trim()}"`).join(", ");
     out.push(`- At ${a.words} words it is long; past about ${LENGTH_LIMIT} words the agent follows it less.${cut ? ` Trim filler: ${cut}.` : ""}`);
   }

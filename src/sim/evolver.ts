@@ -3,19 +3,23 @@
  * and writes a new harness (or, for refine-critic, a critique). A small
  * tier-dependent fraction of replies is malformed on purpose.
  */
-import { TAG, blocks, firstBlock, wrap, type OperatorStep, OPERATOR_STEPS } from "../protocol/tags.js";
+import { TAG, blocks, wrap, type OperatorStep, OPERATOR_STEPS } from "../protocol/tags.js";
 import { INTROS, SECTION_ORDER } from "./catalog.js";
 import { telltaleEvidence } from "./competence.js";
 import { readCritique, writeCritique } from "./critic.js";
 import { addDistractor, addSkill, editCount, instructedIn, randomEdit, removeLine, type EditCtx } from "./edits.js";
 import { addLine, bullet, cloneDoc, parseDoc, renderDoc, sectionLines, classifyLine, type HarnessDoc } from "./doc.js";
 import type { SimProfile } from "./models.js";
+import { innerBlock } from "./prompt.js";
 import type { World } from "./world.js";
-import { clamp, hashHex, int, norm, pick, rngFor } from "./util.js";
+import { clamp, hashHex, int, norm, pick, rngFor, shuffle } from "./util.js";
 
 export function evolverReply(world: World, profile: SimProfile, prompt: string, seed: number, temperature: number): string {
-  const stepText = norm(firstBlock(prompt, TAG.operator) ?? "");
-  const parents = blocks(prompt, TAG.harness).map((b) => b.body).filter((b) => b.trim() !== "");
+  const stepText = norm(innerBlock(prompt, TAG.operator) ?? "");
+  // Parents carry an id; an id-less block may be an example in the instructions.
+  const all = blocks(prompt, TAG.harness).filter((b) => b.body.trim() !== "");
+  const withId = all.filter((b) => b.attrs.id !== undefined);
+  const parents = (withId.length > 0 ? withId : all).map((b) => b.body);
   const declared = OPERATOR_STEPS.find((s) => s === stepText);
   const step: OperatorStep = declared ?? (parents.length === 0 ? "rewrite" : "mutate");
   const feedback = blocks(prompt, TAG.feedback).map((b) => b.body).join("\n");
@@ -95,34 +99,38 @@ function rewrite(ctx: EditCtx): HarnessDoc {
   return doc;
 }
 
+/** An author acts on a few points per revision, not on everything the critique says. */
+const MAX_AUTHOR_ACTIONS = 3;
+
 /** Applies a critique: removes what it quotes for removal, adds what it names, with higher targeting. */
 function author(ctx: EditCtx, parent: HarnessDoc, critique: string): HarnessDoc {
   const { r, world } = ctx;
   const doc = cloneDoc(parent);
-  const actions = readCritique(world, critique);
-  let acted = false;
-  for (const quoted of actions.remove) {
-    if (r() >= 0.9) continue;
-    for (const ref of sectionLines(world, doc).reverse()) {
-      if (!norm(ref.text).includes(quoted)) continue;
-      doc.sections[ref.section]!.lines.splice(ref.line, 1);
-      ctx.notes.push(`As the critique suggested, I removed "${ref.text.replace(/^[-*]\s*/, "").trim()}".`);
-      acted = true;
-    }
-  }
-  const instructed = instructedIn(world, doc);
-  const named = actions.add.filter((i) => !instructed[i]);
+  const found = readCritique(world, critique);
+  const named = found.add.filter((i) => !instructedIn(world, doc)[i]);
+  // Only the named skills count as evidence here, so targeted adds follow the critique.
+  const authorCtx: EditCtx = { ...ctx, evidence: world.skills.map((_, i) => (named.includes(i) ? 1 + (ctx.evidence[i] ?? 0) : 0)) };
   const targeting = Math.min(0.95, ctx.params.targeting + 0.25);
-  // Only the named skills count as evidence for this step, so targeted adds follow the critique.
-  const evidence = world.skills.map((_, i) => (named.includes(i) ? 1 + (ctx.evidence[i] ?? 0) : 0));
-  const authorCtx: EditCtx = { ...ctx, evidence };
-  for (let n = named.length; n > 0; n--) {
-    addSkill(authorCtx, doc, targeting);
-    acted = true;
+  const actions: (() => boolean)[] = [
+    ...found.remove.map((quoted) => () => removeQuoted(ctx, doc, quoted)),
+    ...named.map(() => () => addSkill(authorCtx, doc, targeting)),
+  ];
+  let acted = 0;
+  for (const act of shuffle(r, actions)) {
+    if (acted >= MAX_AUTHOR_ACTIONS) break;
+    if (r() < 0.9 && act()) acted++;
   }
-  if (!acted) {
+  if (acted === 0) {
     if (r() < 0.5) removeLine(ctx, doc);
     else randomEdit(ctx, doc);
   }
   return doc;
+}
+
+function removeQuoted(ctx: EditCtx, doc: HarnessDoc, quoted: string): boolean {
+  const ref = sectionLines(ctx.world, doc).find((l) => norm(l.text).includes(quoted));
+  if (!ref) return false;
+  doc.sections[ref.section]!.lines.splice(ref.line, 1);
+  ctx.notes.push(`As the critique suggested, I removed "${ref.text.replace(/^[-*]\s*/, "").trim()}".`);
+  return true;
 }

@@ -4,8 +4,7 @@
  * phrasing per skill). Harmful lines only hurt and filler only adds length, so
  * no harness the sim recognises does better; benchmarks report "fraction of optimum".
  */
-import { INTROS, SECTION_ORDER } from "./catalog.js";
-import { CONFLICT_KEEP, UNSUPPORTED_KEEP } from "./catalog.js";
+import { CONFLICT_KEEP, INTROS, SECTION_ORDER, UNSUPPORTED_KEEP } from "./catalog.js";
 import { analyzeHarness, nativeCompetence, reachProb, skillProbs, taskProb, uptake } from "./competence.js";
 import { addLine, bullet, renderDoc, type HarnessDoc } from "./doc.js";
 import { simProfile } from "./models.js";

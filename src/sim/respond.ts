@@ -3,7 +3,8 @@
  * body) to an OpenAI-shaped response. It recognises what it is asked from the
  * tags in the last user message and never throws.
  */
-import { TAG, blocks, firstBlock } from "../protocol/tags.js";
+import { TAG, blocks } from "../protocol/tags.js";
+import { hasTag, innerBlock } from "./prompt.js";
 import { evolverReply } from "./evolver.js";
 import { isSimModel, simProfile, SIM_MODELS } from "./models.js";
 import { userAnswer } from "./user.js";
@@ -103,7 +104,7 @@ function respond(world: World, body: unknown): SimReply {
   if (hasTag(lastUser, TAG.operator)) reply = evolverReply(world, profile, lastUser, seed, temperature);
   // A user prompt may say `Final answer: <answer>`, so only a closed block marks a judgement.
   else if (blocks(lastUser, TAG.answer).length > 0 || blocks(lastUser, TAG.rubric).length > 0) reply = verifierReply(world, profile, lastUser, seed, reasoning);
-  else if (hasTag(lastUser, TAG.task)) reply = userAnswer(world, profile, system, taskOf(lastUser), seed).text;
+  else if (hasTag(lastUser, TAG.task)) reply = userAnswer(world, profile, system, innerBlock(lastUser, TAG.task) ?? "", seed).text;
   else reply = "I am a simulated model. Send a task in <task> tags, an evolver step in <operator> tags, or a judgement with <rubric>, <task> and <answer> tags.";
 
   let finish = "stop";
@@ -125,18 +126,6 @@ function respond(world: World, body: unknown): SimReply {
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
     },
   };
-}
-
-function hasTag(text: string, tag: string): boolean {
-  return new RegExp(`<${tag}(?:\\s[^>]*)?>`).test(text);
-}
-
-/** The task text; an unclosed <task> tag still yields what follows it. */
-function taskOf(prompt: string): string {
-  const closed = firstBlock(prompt, TAG.task);
-  if (closed !== undefined) return closed;
-  const m = /<task(?:\s[^>]*)?>([\s\S]*)$/.exec(prompt);
-  return (m?.[1] ?? "").trim();
 }
 
 export function modelList(): unknown {

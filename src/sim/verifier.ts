@@ -4,7 +4,8 @@
  * comes from the task registry and the answer's content only, so text inside
  * <answer> cannot steer it.
  */
-import { FINAL_ANSWER_PREFIX, TAG, firstBlock } from "../protocol/tags.js";
+import { FINAL_ANSWER_PREFIX, TAG } from "../protocol/tags.js";
+import { innerBlock } from "./prompt.js";
 import type { SimProfile } from "./models.js";
 import { lookupTask, type SimTask, type World } from "./world.js";
 import { clamp, hashHex, int, norm, rngFor } from "./util.js";
@@ -75,8 +76,8 @@ const FILLER = [
 ];
 
 export function verifierReply(world: World, profile: SimProfile, prompt: string, seed: number, reasoningTokens: number): string {
-  const taskText = firstBlock(prompt, TAG.task) ?? "";
-  const rubric = firstBlock(prompt, TAG.rubric) ?? "";
+  const taskText = innerBlock(prompt, TAG.task) ?? "";
+  const rubric = innerBlock(prompt, TAG.rubric) ?? "";
   const answer = answerBlock(prompt) ?? "";
   const task = lookupTask(world, taskText);
   const truth = groundTruth(world, task, rubric, answer);
@@ -86,20 +87,28 @@ export function verifierReply(world: World, profile: SimProfile, prompt: string,
   const verdict = right ? truth.pass : !truth.pass;
   const score = verdict ? int(r, 7, 10) : int(r, 0, 3);
   const lines = [`The task asks: ${taskText.replace(/\s+/g, " ").slice(0, 90)}.`];
-  for (const e of truth.elements) {
+  truth.elements.forEach((e, i) => {
     const seen = norm(answer).includes(norm(e));
-    lines.push(`The answer ${(right ? seen : !seen) ? "includes" : "does not include"} "${e}".`);
-  }
+    // A wrong judgement misreads just enough to reach its verdict: it overlooks every gap, or imagines the first.
+    const perceived = right ? seen : truth.pass ? seen && i !== 0 : true;
+    lines.push(`The answer ${perceived ? "includes" : "does not include"} "${e}".`);
+  });
   if (truth.elements.length === 0) lines.push(`The final answer given is "${finalPart(answer).slice(0, 60)}".`);
-  lines.push(verdict ? "On balance the answer meets the requirements." : "On balance the answer falls short of the requirements.");
+  // The verdict comes last: the engine's feedback quotes the judge's last sentence.
+  const conclusion = verdict ? "On balance the answer meets the requirements." : "On balance the answer falls short of the requirements.";
+  const room = tokens * 4 - conclusion.length - 1;
   let reasoning = lines.join(" ");
-  for (let i = 0; reasoning.length < tokens * 4; i++) reasoning += ` ${FILLER[i % FILLER.length]}`;
-  reasoning = cut(reasoning, tokens * 4);
+  for (let i = 0; reasoning.length < room; i++) reasoning += ` ${FILLER[i % FILLER.length]}`;
+  reasoning = `${cut(reasoning, Math.max(0, room))} ${conclusion}`.trim();
+  if (tokens === 0) reasoning = "";
   return `${reasoning}\nScore: ${score}/10`.trim();
 }
 
+/** Cut at a sentence end when one is near, else at a word boundary. */
 function cut(text: string, chars: number): string {
   if (text.length <= chars) return text;
+  const dot = text.lastIndexOf(". ", chars);
+  if (dot > chars * 0.8) return text.slice(0, dot + 1);
   const at = text.lastIndexOf(" ", chars);
   return text.slice(0, at > 0 ? at : chars);
 }

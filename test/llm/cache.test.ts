@@ -15,13 +15,13 @@ afterEach(async () => {
 });
 
 describe("gateway: replay cache", () => {
-  it("a second identical call is a hit: no request, same text, cached=true, charged at the stored cost", async () => {
+  it("a second identical call is a hit: no request, same text, cached=true, and not charged again", async () => {
     const { gateway, store, ledger } = rig(oneModel(fake.baseURL));
     const first = await gateway.complete(ask("same"));
     const second = await gateway.complete(ask("same"));
     expect(fake.served.requests).toBe(1);
     expect(second).toMatchObject({ text: first.text, cached: true, attempts: 0, costUsd: first.costUsd, usage: first.usage });
-    expect(ledger.spent().total).toEqual({ usd: 2 * first.costUsd, tokens: 2 * (first.usage.inputTokens + first.usage.outputTokens), calls: 2 });
+    expect(ledger.spent().total).toEqual({ usd: first.costUsd, tokens: first.usage.inputTokens + first.usage.outputTokens, calls: 1 });
     const totals = store.callTotals();
     expect(totals).toMatchObject({ calls: 1, cachedCalls: 1, usd: first.costUsd });
     expect(totals.withCached.usd).toBeCloseTo(2 * first.costUsd, 15);
@@ -52,6 +52,9 @@ describe("gateway: replay cache", () => {
       const replayed = await b.gateway.complete(ask("resume me"));
       expect(replayed).toMatchObject({ text: original.text, cached: true });
       expect(other.served.requests).toBe(0);
+      // Its first use in the resumed run is charged (it was paid once); later uses are free.
+      expect(b.ledger.spent().total.usd).toBe(original.costUsd);
+      await b.gateway.complete(ask("resume me"));
       expect(b.ledger.spent().total.usd).toBe(original.costUsd);
     } finally {
       await other.close();
