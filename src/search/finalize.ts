@@ -21,8 +21,16 @@ export async function evaluateSeed(ctx: SearchContext): Promise<SeedResult> {
     if (outcome.budget) throw new UserError(`budget: too small to evaluate the seed harness (${outcome.reason})`);
     throw new Error(`the seed harness could not be evaluated: ${outcome.reason}`);
   }
-  const val = await ctx.evaluator.evaluate(ctx.ledger, text, "val");
-  const test = await ctx.evaluator.evaluate(ctx.ledger, text, "test");
+  const held = async (split: "val" | "test") => {
+    try {
+      return await ctx.evaluator.evaluate(ctx.ledger, text, split);
+    } catch (e) {
+      if ((e as Error).name === "BudgetExhaustedError") throw new UserError(`budget: too small to evaluate the seed harness on ${split} (${(e as Error).message})`);
+      throw e;
+    }
+  };
+  const val = await held("val");
+  const test = await held("test");
   ctx.evaluator.record("seed", val);
   ctx.evaluator.record("seed", test);
   const candidate: Candidate = {
