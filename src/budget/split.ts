@@ -21,11 +21,13 @@ export function budgetCaps(config: BudgetConfig): LedgerOptions {
   const split = config.split;
   if (!split) return { total };
   const byRole: Partial<Record<Role, Caps>> = {};
+  // The schema accepts shares summing to 1 within 1e-6; normalise so role caps never add up past the total.
+  const sum = ROLES.reduce((acc, r) => acc + split[r], 0);
   for (const role of ROLES) {
     const caps: Caps = {};
     for (const d of COST_DIMENSIONS) {
       const v = total[d];
-      if (v !== undefined) caps[d] = v * split[role];
+      if (v !== undefined) caps[d] = (v * split[role]) / Math.max(1, sum);
     }
     byRole[role] = caps;
   }

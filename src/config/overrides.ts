@@ -18,8 +18,9 @@ export function applyOverrides(target: Record<string, unknown>, sets: readonly s
     } catch {
       value = raw;
     }
-    const keys = path.split(".").flatMap((k) => k.split(/\[(\d+)\]/).filter(Boolean));
-    if (keys.some((k) => k === "" || k === "__proto__" || k === "constructor" || k === "prototype")) {
+    const segments = path.split(".");
+    const keys = segments.flatMap((k) => k.split(/\[(\d+)\]/).filter(Boolean));
+    if (segments.some((k) => k === "") || keys.some((k) => k === "__proto__" || k === "constructor" || k === "prototype")) {
       throw new UserError(`--set ${path}: not a valid path`);
     }
     let node: Record<string, unknown> = root;

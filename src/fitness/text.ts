@@ -1,9 +1,8 @@
 /**
- * Small text helpers shared by checks, the verifier, feedback and operator prompts.
+ * Small text helpers shared by checks, the verifier and feedback. Tag escaping lives in protocol/tags.ts.
  */
-import { FINAL_ANSWER_PREFIX, TAG } from "../protocol/tags.js";
+import { FINAL_ANSWER_PREFIX } from "../protocol/tags.js";
 
-const ESCAPED = "&lt;";
 
 // A line that starts the final answer; tolerate markdown decoration (`**Final answer:**`, `> `, `#`).
 const FINAL_LINE = new RegExp(
@@ -27,23 +26,7 @@ export function extractFinalAnswer(answer: string): string {
   if (firstLine === "" || /^(\{|\[|```)/.test(firstLine)) return rest.trim();
   return firstLine;
 }
-
-const TAG_NAMES = Object.values(TAG).join("|");
-const ENGINE_TAG = new RegExp(`<(?=/?(?:${TAG_NAMES})\\b)`, "gi");
-const ENGINE_TAG_TEST = new RegExp(`</?(?:${TAG_NAMES})\\b`, "i");
-
-/**
- * Neutralise the engine's own tags inside untrusted text (answers, feedback, harnesses) so
- * the text cannot close or open a section of the prompt it is placed in.
- */
-export function escapeEngineTags(text: string): string {
-  return text.replace(ENGINE_TAG, ESCAPED);
-}
-
-/** The first engine tag found in the text (e.g. `<task`), or undefined. */
-export function findEngineTag(text: string): string | undefined {
-  return ENGINE_TAG_TEST.exec(text)?.[0];
-}
+export { escapeEngineTags, findEngineTag } from "../protocol/tags.js";
 
 /** Cut to at most `max` chars, marking the cut with an ellipsis. */
 export function cut(text: string, max: number): string {

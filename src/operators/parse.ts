@@ -3,7 +3,7 @@
  * block of the expected tag; anything else is rejected with a short reason (logged, and the
  * proposal retried), never guessed at: a half-parsed harness would be evaluated at full cost.
  */
-import { findEngineTag } from "../fitness/text.js";
+import { findEngineTag } from "../protocol/tags.js";
 import { blocks } from "../protocol/tags.js";
 
 export const MAX_HARNESS_CHARS = 20_000;

@@ -6,7 +6,7 @@
  * name a literal opening tag only in the user message's last line, after every block, and
  * never a complete pair: a parser (the sim's, or a reader of logs) would take it for a block.
  */
-import { escapeEngineTags } from "../fitness/text.js";
+import { escapeEngineTags } from "../protocol/tags.js";
 import type { ChatMessage } from "../llm/types.js";
 import { wrap, type OperatorStep } from "../protocol/tags.js";
 

@@ -55,3 +55,22 @@ export function blocks(text: string, tag: string): TagBlock[] {
 export function firstBlock(text: string, tag: string): string | undefined {
   return blocks(text, tag)[0]?.body;
 }
+
+const ESCAPED = "&lt;";
+
+const TAG_NAMES = Object.values(TAG).join("|");
+const ENGINE_TAG = new RegExp(`<(?=/?(?:${TAG_NAMES})\\b)`, "gi");
+const ENGINE_TAG_TEST = new RegExp(`</?(?:${TAG_NAMES})\\b`, "i");
+
+/**
+ * Neutralise the engine's own tags inside untrusted text (answers, feedback, harnesses) so
+ * the text cannot close or open a section of the prompt it is placed in.
+ */
+export function escapeEngineTags(text: string): string {
+  return text.replace(ENGINE_TAG, ESCAPED);
+}
+
+/** The first engine tag found in the text (e.g. `<task`), or undefined. */
+export function findEngineTag(text: string): string | undefined {
+  return ENGINE_TAG_TEST.exec(text)?.[0];
+}

@@ -15,9 +15,10 @@ export function shareOf(ledger: Ledger, parts: number, weights: RoleWeights, has
   const out: Partial<Record<Role, Cost>> = {};
   for (const role of ROLES) {
     const room = ledger.remaining(role);
-    // Shave a hair off so that `parts` equal carves still fit after float rounding.
-    const w = (hasSplit ? 1 : weights[role] / sum) * (1 - 1e-9);
-    out[role] = { usd: (room.usd * w) / parts, tokens: Math.floor((room.tokens * w) / parts), calls: Math.floor((room.calls * w) / parts) };
+    const w = hasSplit ? 1 : weights[role] / sum;
+    // Dollars get a hair shaved so that `parts` equal carves still fit after float rounding;
+    // whole tokens and calls are floored, which already leaves the parts within the room.
+    out[role] = { usd: (room.usd * w * (1 - 1e-9)) / parts, tokens: Math.floor((room.tokens * w) / parts), calls: Math.floor((room.calls * w) / parts) };
     if (w === 0) out[role] = { usd: 0, tokens: 0, calls: 0 };
   }
   return out;

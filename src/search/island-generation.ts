@@ -131,6 +131,7 @@ async function runConversation(input: IslandGenerationInput, conv: number, port:
     const id = `i${island}-g${generation}-c${conv}-t${turn}`;
     // Later turns refine this conversation's latest child (critic, then author); until one exists, start afresh.
     const step: FirstTurn = latest ? { op: "refine", parents: [latest] } : chooseFirstTurn(input, rng);
+    let evaluating = false;
     try {
       stats.proposals++;
       const proposal = await propose(step.op, step.parents.map(view), complete, {
@@ -157,6 +158,7 @@ async function runConversation(input: IslandGenerationInput, conv: number, port:
       }
       const parentMinibatch =
         step.parents.length > 0 ? Math.max(...step.parents.map((p) => p.minibatch)) : input.population.length ? mean(input.population.map((p) => p.minibatch)) : undefined;
+      evaluating = true;
       const outcome = await port.evaluate(conv, {
         id,
         harness: proposal.harness,
@@ -198,7 +200,8 @@ async function runConversation(input: IslandGenerationInput, conv: number, port:
         fatal = (e as Error).message;
         break;
       }
-      stats.failedProposals++;
+      if (evaluating) stats.failedEvaluations++;
+      else stats.failedProposals++;
       failures.push({ id, reason: (e as Error).message });
     }
   }

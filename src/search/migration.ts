@@ -24,10 +24,10 @@ export function truncate(population: readonly Candidate[], size: number): Candid
   const seen = new Set<string>();
   const out: Candidate[] = [];
   for (const c of rankByScore(population)) {
+    if (out.length >= size) break;
     if (seen.has(c.hash)) continue;
     seen.add(c.hash);
     out.push(c);
-    if (out.length >= size) break;
   }
   return out;
 }
@@ -61,7 +61,7 @@ export function migrate(pops: Populations, count: number, generation: number, si
  */
 export function diverseElite(pops: Populations, size: number, from: number): Candidate[] {
   const pool = truncate(pops.flat(), from);
-  if (pool.length === 0) return [];
+  if (pool.length === 0 || size <= 0) return [];
   const chosen: Candidate[] = [pool[0]!];
   const rest = pool.slice(1);
   while (chosen.length < size && rest.length > 0) {

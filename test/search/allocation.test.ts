@@ -225,3 +225,18 @@ describe("weightsFromSpend", () => {
     expect(w.verifier).toBe(0.1);
   });
 });
+
+describe("shareOf: regressions", () => {
+  it("gives whole calls when the room divides evenly (40 calls, 10 parts)", () => {
+    const l = new Ledger(budgetCaps({ calls: 40, split: { evolver: 0.25, user: 0.5, verifier: 0.25 }, policy: "fixed" }));
+    const share = shareOf(l, 10, { evolver: 1, user: 1, verifier: 1 }, true);
+    expect(share.evolver!.calls).toBe(1);
+    expect(share.user!.calls).toBe(2);
+  });
+
+  it("lets every part carve even when the split sums to a hair over 1", () => {
+    const l = new Ledger(budgetCaps({ usd: 3, split: { evolver: 0.3333334, user: 0.3333333, verifier: 0.3333334 }, policy: "fixed" }));
+    const share = shareOf(l, 8, { evolver: 1, user: 1, verifier: 1 }, true);
+    for (let i = 0; i < 8; i++) expect(l.carve(share)).toBeDefined();
+  });
+});
