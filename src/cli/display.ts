@@ -48,6 +48,7 @@ export function liveDisplay(): Display {
   const budget = multi.create(100, 0, { label: "budget     ", info: "" });
   const gens = multi.create(1, 0, { label: "generations", info: "" });
   const rows: cliProgress.SingleBar[] = [];
+  let stopped = false;
   const row = (i: number) => (rows[i] ??= multi.create(100, 0, { label: `island ${String(i).padEnd(4)}`, info: "" }));
   return {
     onEvent(e) {
@@ -63,6 +64,8 @@ export function liveDisplay(): Display {
       if (e.type === "status") gens.update({ info: e.status });
     },
     stop() {
+      if (stopped) return;
+      stopped = true;
       multi.stop();
     },
   };
