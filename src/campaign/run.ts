@@ -6,6 +6,7 @@ import { loadCampaign, type LoadedCampaign, type LoadOptions } from "../config/l
 import { loadPreset, type Preset } from "../config/presets.js";
 import { UserError } from "../config/errors.js";
 import { ROLES, type Role } from "../config/schema.js";
+import type { Cost } from "../budget/types.js";
 import { chooseMinibatch } from "../fitness/cascade.js";
 import { loadTaskSuite } from "../fitness/suite.js";
 import { TaskFitness } from "../fitness/task-fitness.js";
@@ -15,6 +16,7 @@ import { DEFAULT_MAX_TOKENS } from "../llm/params.js";
 import type { RunEvent, SearchContext, StrategyResult } from "../search/context.js";
 import { CandidateEvaluator } from "../search/evaluator.js";
 import { runIslands } from "../search/islands.js";
+import { runBaseline } from "../search/baselines.js";
 import { stream } from "../search/rng.js";
 import { isSimModel } from "../sim/models.js";
 import { startSimServer } from "../sim/server.js";
@@ -83,6 +85,7 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
       opts.onEvent?.(event);
     };
     const ctx: SearchContext = {
+      turnBound: turnBound(g, evaluator, loaded.seedHarness, suite),
       config,
       seed: config.seed,
       seedHarness: loaded.seedHarness,
@@ -120,12 +123,31 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
   }
 }
 
+/**
+ * Worst case of one conversation turn, per role: a critic-then-author pair of evolver
+ * calls and a full train evaluation (plus its minibatch), for a harness up to twice the
+ * seed's length. Rounds shrink their width so that every conversation can afford this.
+ */
+function turnBound(g: Gateway, evaluator: CandidateEvaluator, seedHarness: string, suite: TaskSuite): Partial<Record<Role, Cost>> {
+  const probe = seedHarness + " ".repeat(seedHarness.length + 2000);
+  const evolverCall = g.worstCase({ role: "evolver", sampleKey: "bound", messages: [{ role: "system", content: " ".repeat(1500) }, { role: "user", content: probe + probe + " ".repeat(3000) }] });
+  const train = suite.tasks.filter((t) => t.split === "train");
+  const evaluation = evaluator.worstCase(probe, train);
+  const minibatch = evaluator.worstCase(probe, evaluator.tasksOf("train", evaluator.minibatchIds));
+  const sum = (a?: Cost, b?: Cost): Cost => ({ usd: (a?.usd ?? 0) + (b?.usd ?? 0), tokens: (a?.tokens ?? 0) + (b?.tokens ?? 0), calls: (a?.calls ?? 0) + (b?.calls ?? 0) });
+  return {
+    evolver: sum(evolverCall, evolverCall),
+    user: sum(evaluation.user, minibatch.user),
+    ...(evaluation.verifier ? { verifier: sum(evaluation.verifier, minibatch.verifier) } : {}),
+  };
+}
+
 function runStrategy(ctx: SearchContext): Promise<StrategyResult> {
   switch (ctx.config.strategy.name) {
     case "islands":
       return runIslands(ctx);
     default:
-      throw new UserError(`strategy.name: "${ctx.config.strategy.name}" is not available yet in this version; use "islands"`);
+      return runBaseline(ctx);
   }
 }
 

@@ -17,7 +17,15 @@ export function simFigures(config: CampaignConfig, suite: TaskSuite, result: Str
   if (!model || !isSimModel(model)) return undefined;
   const world = createWorld(config.sim.world);
   const val = suite.tasks.filter((t) => t.split === "val").map((t) => t.id);
+  const texts = new Map(result.candidates.map((c) => [c.id, c.text]));
+  const expected = new Map<string, number>();
+  const anytime = result.anytime.map((p) => {
+    const text = p.bestId ? texts.get(p.bestId) : undefined;
+    if (text !== undefined && !expected.has(text)) expected.set(text, expectedSuccess(world, text, model, val));
+    return text !== undefined ? expected.get(text)! : null;
+  });
   return {
+    anytime,
     optimum: simOptimum(world, model, val).score,
     seed: expectedSuccess(world, result.seedHarness.text, model, val),
     best: expectedSuccess(world, result.best.text, model, val),

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Ledger } from "../budget/ledger.js";
 import type { CampaignConfig, Role } from "../config/schema.js";
-import type { IslandStats, RunStatus, ScoredHarness } from "../search/context.js";
+import type { AnytimePoint, IslandStats, RunStatus, ScoredHarness } from "../search/context.js";
 import type { RunStore } from "../store/run-store.js";
 import type { SpendTotals } from "../store/types.js";
 
@@ -30,6 +30,12 @@ export interface RunSummary {
   /** What the budget was charged (cache hits at their stored cost, so a replay spends the same) against its caps. */
   budget: { caps: { usd?: number; tokens?: number; calls?: number }; charged: { usd: number; tokens: number; calls: number } };
   islands: IslandStats[];
+  /**
+   * The anytime curve: after each generation (or round), the budget charged so far and the
+   * best train score reached; for simulated campaigns also that harness's noise-free
+   * expected val success.
+   */
+  anytime: { round: number; usd: number; tokens: number; calls: number; bestTrain: number | null; bestExpected?: number | null }[];
   /** Expected success of the best possible harness on val for the user model (simulated campaigns only). */
   simOptimum?: number;
   /** Noise-free expected val success of the seed and best harness (simulated campaigns only). */
@@ -55,9 +61,10 @@ export function buildSummary(args: {
   best: ScoredHarness;
   seedHarness: ScoredHarness;
   islands: IslandStats[];
+  anytime: AnytimePoint[];
   store: RunStore;
   ledger: Ledger;
-  sim?: { optimum: number; seed: number; best: number; model: string };
+  sim?: { optimum: number; seed: number; best: number; model: string; anytime: (number | null)[] };
   durationMs: number;
 }): RunSummary {
   const totals = args.store.callTotals();
@@ -82,6 +89,14 @@ export function buildSummary(args: {
       charged: { usd: round(charged.usd), tokens: charged.tokens, calls: charged.calls },
     },
     islands: args.islands.map((i) => ({ ...i, bestScore: round(i.bestScore), meanScore: round(i.meanScore), diversity: round(i.diversity) })),
+    anytime: args.anytime.map((p, i) => ({
+      round: p.round,
+      usd: round(p.usd),
+      tokens: p.tokens,
+      calls: p.calls,
+      bestTrain: p.bestTrain === null ? null : round(p.bestTrain),
+      ...(args.sim ? { bestExpected: args.sim.anytime[i] === null ? null : round(args.sim.anytime[i]!) } : {}),
+    })),
     ...(args.sim ? { simOptimum: round(args.sim.optimum), simExpected: { seed: round(args.sim.seed), best: round(args.sim.best), model: args.sim.model } } : {}),
     durationMs: Math.round(args.durationMs),
     finishedAt: new Date().toISOString(),

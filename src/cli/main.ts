@@ -7,6 +7,7 @@ import type { RunSummary } from "../campaign/summary.js";
 import { UserError } from "../config/errors.js";
 import { startSimServer } from "../sim/server.js";
 import { liveDisplay, plainDisplay, type Display } from "./display.js";
+import { runBench, type BenchCliOptions } from "./bench.js";
 
 const program = new Command();
 program.name("harness-evolve").description("Evolutionary search over harness text (system prompts, protocols, skills).").showHelpAfterError();
@@ -49,6 +50,26 @@ program
     if (!existsSync(file)) throw new UserError(`${dir}: no summary.json (not a finished run folder)`);
     const summary = JSON.parse(readFileSync(file, "utf8")) as RunSummary;
     process.stdout.write(summary.best.text.endsWith("\n") ? summary.best.text : summary.best.text + "\n");
+  });
+
+program
+  .command("bench")
+  .description("compare strategies at equal budget; or run an experiment: bench tiers | allocation | verifier <campaign>")
+  .argument("<campaign-or-experiment>", "a campaign file, or tiers | allocation | verifier")
+  .argument("[campaign]", "the campaign file, after an experiment name")
+  .option("--strategies <list>", "strategies to compare", "islands,best-of-n,sequential-revision,one-pass")
+  .option("--seeds <n>", "seeds per strategy (campaign seed, +1, ...)", int, 5)
+  .option("--out <dir>", "output folder", "")
+  .option("--set <path=value>", "override a campaign field (repeatable)", collect, [])
+  .option("--jobs <n>", "runs at once (separate processes); default: the machine's cores", int)
+  .option("--total <amount>", "allocation: the total budget to split (in the campaign's budget unit)", Number)
+  .option("--evolvers <list>", "tiers: evolver models to compare (model keys or model names)", "sim:small,sim:mid,sim:large")
+  .option("--users <list>", "tiers: user models to compare (model keys or model names)", "sim:weak,sim:mid,sim:strong")
+  .option("--reasoning <list>", "verifier: reasoning budgets", "0,50,100,200,400,800,1600")
+  .option("--samples <list>", "verifier: judgements per answer", "1,3,5")
+  .option("--json", "print the result as JSON on stdout")
+  .action(async (first: string, second: string | undefined, o: BenchCliOptions) => {
+    await runBench(first, second, o);
   });
 
 const sim = program.command("sim").description("the built-in simulated models");

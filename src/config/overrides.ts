@@ -3,7 +3,8 @@ import { UserError } from "./errors.js";
 
 /**
  * Applies `--set a.b.c=value` overrides to a parsed campaign object. The value is
- * read as YAML, so numbers, booleans, lists and `{...}` maps work as typed.
+ * read as YAML, so numbers, booleans, lists and `{...}` maps work as typed; `null`
+ * removes the field.
  */
 export function applyOverrides(target: Record<string, unknown>, sets: readonly string[]): Record<string, unknown> {
   const root = structuredClone(target);
@@ -26,7 +27,9 @@ export function applyOverrides(target: Record<string, unknown>, sets: readonly s
     let node: Record<string, unknown> = root;
     keys.forEach((key, i) => {
       if (i === keys.length - 1) {
-        node[key] = value;
+        // `--set a.b=null` removes the field, so it falls back to its default.
+        if (value === null) delete node[key];
+        else node[key] = value;
         return;
       }
       const next = node[key];

@@ -86,13 +86,38 @@ export const IslandsStrategySchema = z
   })
   .strict();
 
-export const StrategySchema = z.discriminatedUnion("name", [
-  IslandsStrategySchema,
-  // Baselines land in their own issue; their names are reserved so configs validate with a clear message.
-  z.object({ name: z.literal("best-of-n"), n: positiveInt.default(40), finalists: positiveInt.default(5) }).strict(),
-  z.object({ name: z.literal("sequential-revision"), threads: positiveInt.default(4), turns: positiveInt.default(10), finalists: positiveInt.default(5) }).strict(),
-  z.object({ name: z.literal("one-pass"), finalists: positiveInt.default(1) }).strict(),
-]);
+const finalists = positiveInt.default(5);
+
+/** Mind Evolution's best-of-N: independent variants of the seed harness (no feedback loop), best by fitness. */
+export const BestOfNStrategySchema = z
+  .object({
+    name: z.literal("best-of-n"),
+    /** Candidates to write; the budget may stop the run sooner. */
+    n: positiveInt.default(64),
+    /** Candidates written in parallel per round. */
+    width: positiveInt.default(8),
+    temperature: z.number().min(0).max(2).default(1.0),
+    finalists,
+  })
+  .strict();
+
+/** Mind Evolution's sequential revision: k independent threads, each revised turn after turn (critic, then author). */
+export const SequentialRevisionStrategySchema = z
+  .object({
+    name: z.literal("sequential-revision"),
+    threads: positiveInt.default(4),
+    turns: positiveInt.default(16),
+    temperature: z.number().min(0).max(2).default(0.7),
+    finalists,
+  })
+  .strict();
+
+/** One rewrite of the seed harness's job from scratch; the seed stays a finalist. */
+export const OnePassStrategySchema = z
+  .object({ name: z.literal("one-pass"), temperature: z.number().min(0).max(2).default(0.7), finalists: positiveInt.default(1) })
+  .strict();
+
+export const StrategySchema = z.discriminatedUnion("name", [IslandsStrategySchema, BestOfNStrategySchema, SequentialRevisionStrategySchema, OnePassStrategySchema]);
 
 export const FitnessSchema = z.discriminatedUnion("type", [
   z
@@ -126,6 +151,11 @@ export const CampaignSchema = z
     sim: z.object({ world: z.number().int().default(1), latencyMs: z.number().int().min(0).default(0) }).strict().default({ world: 1, latencyMs: 0 }),
     /** Calls in flight across all models at once. */
     concurrency: positiveInt.default(16),
+    /** Settings `harness-evolve bench` uses: each strategy's parameters when it is compared. */
+    bench: z
+      .object({ strategies: z.partialRecord(z.enum(STRATEGIES), z.record(z.string(), z.unknown())).default({}) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -134,6 +164,9 @@ export type CampaignConfig = z.output<typeof CampaignSchema>;
 export type ModelConfig = z.output<typeof ModelSchema>;
 export type BudgetConfig = z.output<typeof BudgetSchema>;
 export type IslandsStrategyConfig = z.output<typeof IslandsStrategySchema>;
+export type BestOfNStrategyConfig = z.output<typeof BestOfNStrategySchema>;
+export type SequentialRevisionStrategyConfig = z.output<typeof SequentialRevisionStrategySchema>;
+export type OnePassStrategyConfig = z.output<typeof OnePassStrategySchema>;
 export type StrategyConfig = z.output<typeof StrategySchema>;
 export type FitnessConfig = z.output<typeof FitnessSchema>;
 export type RoleBinding = z.output<typeof RoleBindingSchema>;

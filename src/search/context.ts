@@ -55,6 +55,8 @@ export interface SearchContext {
   taskContext: string;
   /** Roles the campaign uses (no verifier without rubric tasks). */
   roles: Role[];
+  /** Worst case of one conversation turn (a proposal and its full evaluation), per role. */
+  turnBound: Partial<Record<Role, import("../budget/types.js").Cost>>;
   /** Run islands in this thread instead of worker threads. */
   inProcessIslands?: boolean;
   signal?: AbortSignal;
@@ -69,6 +71,16 @@ export interface ScoredHarness {
   testScore: number | null;
 }
 
+/** One point of the anytime curve: the budget charged so far and the best train score reached. */
+export interface AnytimePoint {
+  round: number;
+  usd: number;
+  tokens: number;
+  calls: number;
+  bestTrain: number | null;
+  bestId: string | null;
+}
+
 export interface StrategyResult {
   status: RunStatus;
   reason?: string;
@@ -77,4 +89,5 @@ export interface StrategyResult {
   best: ScoredHarness;
   seedHarness: ScoredHarness;
   islands: IslandStats[];
+  anytime: AnytimePoint[];
 }

@@ -1,9 +1,7 @@
-import type { Ledger } from "../budget/ledger.js";
 import type { IslandsStrategyConfig } from "../config/schema.js";
-import type { IslandHandlers } from "./island-channel.js";
 import type { IslandGenerationInput, IslandGenerationResult } from "./island-generation.js";
 import { IslandPool } from "./island-pool.js";
-import { shareOf, weightsFromSpend, type RoleWeights } from "./allocation.js";
+import { absorb, AnytimeCurve, carveConversations, handlers, spendSoFar } from "./rounds.js";
 import type { IslandStats, RunStatus, SearchContext, StrategyResult } from "./context.js";
 import { evaluateSeed, finalize, reserveForFinal } from "./finalize.js";
 import { diversity, migrate, nextPopulation, resetIslands, type Populations } from "./migration.js";
@@ -24,7 +22,8 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
   // Every island starts from the seed harness (its copy keeps the seed's scores).
   let pops: Populations = Array.from({ length: s.islands }, (_, i) => [{ ...seed.candidate, id: `seed>i${i}`, island: i, parents: ["seed"] }]);
   const pool = new IslandPool(s.islands, { inProcess: ctx.inProcessIslands });
-  const fallback: RoleWeights = ctx.roles.includes("verifier") ? { evolver: 0.2, user: 0.6, verifier: 0.2 } : { evolver: 0.25, user: 0.75, verifier: 0 };
+  const curve = new AnytimeCurve(ctx);
+  curve.record(-1, [seed.candidate]);
   let status: RunStatus = "completed";
   let reason: string | undefined;
   let generation = 0;
@@ -34,8 +33,8 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
         status = "stopped";
         break;
       }
-      const accounts = carveConversations(ctx, s, weightsFromSpend(ctx.ledger.spent().byRole, ctx.roles, fallback));
-      if (!accounts) {
+      const carved = carveConversations(ctx, pops.map(() => s.conversations));
+      if (!carved) {
         status = "budget-exhausted";
         reason = "the remaining budget cannot fund another generation";
         break;
@@ -45,18 +44,18 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
         island,
         generation,
         preset: ctx.presets[island]!,
-        strategy: s,
+        strategy: { ...s, conversations: carved.counts[island]! },
         population,
         knownHashes: [...known],
         context: ctx.taskContext,
       }));
       let results: IslandGenerationResult[];
       try {
-        results = await pool.runGeneration(inputs, handlers(ctx, accounts, generation));
+        results = await pool.runGeneration(inputs, handlers(ctx, carved.accounts, generation));
       } finally {
-        accounts.flat().forEach((a) => a.close());
+        carved.accounts.flat().forEach((a) => a.close());
       }
-      const fatal = results.find((r) => r.fatal)?.fatal;
+      const fatal = absorb(ctx, results, generation);
       if (fatal) {
         status = "failed";
         reason = fatal;
@@ -64,13 +63,13 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
       }
       // Merge in island order so the state after a generation does not depend on timing.
       for (const r of results) {
-        for (const f of r.failures) ctx.store.appendEvent("failure", { generation, island: r.island, ...f });
         const fresh = r.children.filter((c) => !known.has(c.hash));
         fresh.forEach((c) => known.add(c.hash));
         all.push(...fresh);
         pops[r.island] = nextPopulation(pops[r.island]!, fresh, s.populationSize);
       }
       const children = results.reduce((n, r) => n + r.children.length, 0);
+      curve.record(generation, results.flatMap((r) => r.children));
       if ((generation + 1) % s.migrate.every === 0 && s.migrate.count > 0 && s.islands > 1) {
         pops = migrate(pops, s.migrate.count, generation, s.populationSize);
         ctx.emit({ type: "migration", generation, copies: s.migrate.count * s.islands });
@@ -80,6 +79,7 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
         pops = r.populations;
         ctx.emit({ type: "reset", generation, islands: r.reset });
       }
+      // A conversation that reached its share just stops; the next generation runs on what is left.
       const budgetHit = results.some((r) => r.budgetHit);
       ctx.emit({
         type: "generation",
@@ -92,12 +92,6 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
         budgetHit,
         spend: spendSoFar(ctx),
       });
-      if (budgetHit) {
-        status = "budget-exhausted";
-        reason = "a conversation reached its share of the budget";
-        generation++;
-        break;
-      }
       if (children === 0 && results.every((r) => r.stats.failedEvaluations > 0 && r.children.length === 0)) {
         status = "failed";
         reason = "every candidate of the generation failed its evaluation";
@@ -110,57 +104,7 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
   }
   const { best, seedHarness } = await finalize(ctx, all, seed, reserve);
   ctx.emit({ type: "status", status, reason });
-  return { status, reason, generations: generation, candidates: all, best, seedHarness, islands: islandStats(ctx, pops) };
-}
-
-/** Each conversation's own account for this generation: deterministic shares of what is left. */
-function carveConversations(ctx: SearchContext, s: IslandsStrategyConfig, weights: RoleWeights): Ledger[][] | undefined {
-  const parts = s.islands * s.conversations;
-  const share = shareOf(ctx.ledger, parts, weights, ctx.config.budget.split !== undefined);
-  const out: Ledger[][] = [];
-  for (let i = 0; i < s.islands; i++) {
-    const row: Ledger[] = [];
-    for (let c = 0; c < s.conversations; c++) {
-      const account = ctx.ledger.carve(share);
-      if (!account) {
-        out.flat().concat(row).forEach((a) => a.close());
-        return undefined;
-      }
-      row.push(account);
-    }
-    out.push(row);
-  }
-  // Nothing left to share: the generation could not make a single call.
-  if (share.evolver && share.evolver.calls < 1 && Number.isFinite(share.evolver.calls)) {
-    out.flat().forEach((a) => a.close());
-    return undefined;
-  }
-  return out;
-}
-
-function handlers(ctx: SearchContext, accounts: Ledger[][], generation: number): IslandHandlers {
-  return {
-    complete: (island, conv, req) => ctx.bind(accounts[island]![conv]!)(req),
-    evaluate: (island, conv, req) =>
-      ctx.evaluator.evaluateCandidate(accounts[island]![conv]!, {
-        id: req.id,
-        harness: req.harness,
-        island,
-        generation,
-        operator: req.operator,
-        parents: req.parents,
-        modelKey: req.modelKey,
-        parentMinibatch: req.parentMinibatch,
-      }),
-  };
-}
-
-function spendSoFar(ctx: SearchContext) {
-  const spent = ctx.ledger.spent();
-  const caps = ctx.ledger.caps.total;
-  const fraction = Math.max(0, ...(["usd", "tokens", "calls"] as const).map((d) => (caps[d] && Number.isFinite(caps[d]) ? spent.total[d] / caps[d]! : 0)));
-  const byRole = { evolver: spent.byRole.evolver.usd, user: spent.byRole.user.usd, verifier: spent.byRole.verifier.usd };
-  return { ...spent.total, fraction, byRole };
+  return { status, reason, generations: generation, candidates: all, best, seedHarness, islands: islandStats(ctx, pops), anytime: curve.points };
 }
 
 function islandStats(ctx: SearchContext, pops: Populations): IslandStats[] {

@@ -242,8 +242,12 @@ describe("loadCampaign: every mistake is a one-line UserError naming the field",
 
 describe("--set overrides", () => {
   it("numbers, booleans and strings are read as YAML", () => {
-    const out = applyOverrides({}, ["a=2", "b=2.5", "c=true", "d=false", "e=hello", "f=", "g='7'", "h=null"]);
-    expect(out).toEqual({ a: 2, b: 2.5, c: true, d: false, e: "hello", f: "", g: "7", h: null });
+    const out = applyOverrides({}, ["a=2", "b=2.5", "c=true", "d=false", "e=hello", "f=", "g='7'"]);
+    expect(out).toEqual({ a: 2, b: 2.5, c: true, d: false, e: "hello", f: "", g: "7" });
+  });
+
+  it("null removes a field, so it falls back to its default", () => {
+    expect(applyOverrides({ budget: { usd: 1, split: { evolver: 1 } } }, ["budget.split=null"])).toEqual({ budget: { usd: 1 } });
   });
 
   it("lists and maps as typed", () => {

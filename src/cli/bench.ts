@@ -1,0 +1,44 @@
+import { join } from "node:path";
+import { benchStrategies, parseStrategies } from "../bench/strategies.js";
+import { UserError } from "../config/errors.js";
+
+export interface BenchCliOptions {
+  strategies: string;
+  seeds: number;
+  out: string;
+  set: string[];
+  jobs?: number;
+  total?: number;
+  evolvers: string;
+  users: string;
+  reasoning: string;
+  samples: string;
+  json?: boolean;
+}
+
+const EXPERIMENTS = ["tiers", "allocation", "verifier"] as const;
+
+function progress(json: boolean | undefined) {
+  return json ? undefined : (o: { spec: { label: string; seed: number } }, done: number, total: number) => process.stderr.write(`[${done}/${total}] ${o.spec.label} seed ${o.spec.seed} done\n`);
+}
+
+export async function runBench(first: string, second: string | undefined, o: BenchCliOptions): Promise<void> {
+  const experiment = (EXPERIMENTS as readonly string[]).includes(first) ? first : undefined;
+  const campaign = experiment ? second : first;
+  if (!campaign) throw new UserError(`bench ${first}: name the campaign file`);
+  if (!experiment && second) throw new UserError(`bench: unexpected argument "${second}" (experiments are: ${EXPERIMENTS.join(", ")})`);
+  const out = o.out || join("runs", `bench-${experiment ?? "strategies"}`);
+  const onDone = progress(o.json);
+  let result: unknown;
+  let files: string[] = [];
+  switch (experiment) {
+    case undefined:
+      result = await benchStrategies(campaign, { strategies: parseStrategies(o.strategies), seeds: o.seeds, out, sets: o.set, jobs: o.jobs, onDone });
+      files = ["bench.md", "bench.json", "anytime.svg"];
+      break;
+    default:
+      throw new UserError(`bench ${experiment}: not available yet`);
+  }
+  if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+  else process.stderr.write(`wrote ${files.map((f) => join(out, f)).join(", ")}\n`);
+}
