@@ -1,7 +1,7 @@
 /**
  * Writes the quickstart task suite from the simulated world and prints how far
  * the seed harness is from the known optimum, per user tier, on val.
- *   npx tsx scripts/gen-sim-tasks.ts [--world 1] [--out examples/quickstart/tasks.yaml]
+ *   npx tsx scripts/gen-sim-tasks.ts [--world 1] [--out examples/quickstart/tasks.yaml] [--train 50 --val 35 --test 35] [--seed-harness path]
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -16,7 +16,7 @@ const arg = (name: string, dflt: string): string => {
 };
 const worldSeed = Number(arg("world", "1"));
 const out = arg("out", join(root, "examples/quickstart/tasks.yaml"));
-const sizes = { train: 50, val: 35, test: 35 };
+const sizes = { train: Number(arg("train", "50")), val: Number(arg("val", "35")), test: Number(arg("test", "35")) };
 
 const world = createWorld(worldSeed);
 const tasks = simTaskSuite(world, sizes);
@@ -29,7 +29,7 @@ const header = [
 writeFileSync(out, header + stringify({ tasks }, { lineWidth: 0 }));
 console.log(`wrote ${tasks.length} tasks to ${out}`);
 
-const seedPath = join(root, "examples/quickstart/seed-harness.md");
+const seedPath = arg("seed-harness", join(root, "examples/quickstart/seed-harness.md"));
 if (existsSync(seedPath)) {
   const seed = readFileSync(seedPath, "utf8");
   const val = tasks.filter((t) => t.split === "val").map((t) => t.id);

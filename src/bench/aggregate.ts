@@ -7,6 +7,8 @@ export type BudgetAxis = "usd" | "calls" | "tokens";
 export interface GroupStats {
   label: string;
   runs: number;
+  /** The seed harness's val score (the same harness, judged under each run's models and seed). */
+  seedVal: Interval;
   val: Interval;
   test: Interval;
   /** Simulated campaigns: noise-free expected val success of the winner, and its fraction of the optimum. */
@@ -56,6 +58,7 @@ export function groupStats(label: string, runs: readonly RunSummary[], axis: Bud
   return {
     label,
     runs: runs.length,
+    seedVal: meanInterval(runs.map((r) => num(r.seedHarness.valScore))),
     val: meanInterval(runs.map((r) => num(r.best.valScore))),
     test: meanInterval(runs.map((r) => num(r.best.testScore)).filter(Number.isFinite)),
     ...(sim

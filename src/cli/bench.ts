@@ -1,6 +1,9 @@
 import { join } from "node:path";
 import { benchStrategies, parseStrategies } from "../bench/strategies.js";
 import { UserError } from "../config/errors.js";
+import { benchTiers } from "../bench/tiers.js";
+
+const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
 
 export interface BenchCliOptions {
   strategies: string;
@@ -35,6 +38,10 @@ export async function runBench(first: string, second: string | undefined, o: Ben
     case undefined:
       result = await benchStrategies(campaign, { strategies: parseStrategies(o.strategies), seeds: o.seeds, out, sets: o.set, jobs: o.jobs, onDone });
       files = ["bench.md", "bench.json", "anytime.svg"];
+      break;
+    case "tiers":
+      result = await benchTiers(campaign, { evolvers: list(o.evolvers), users: list(o.users), seeds: o.seeds, out, sets: o.set, jobs: o.jobs, onDone });
+      files = ["tiers.md", "tiers.json", "update-gain.svg", "benefit.svg"];
       break;
     default:
       throw new UserError(`bench ${experiment}: not available yet`);

@@ -52,12 +52,17 @@ export function checkRegex(text: string, pattern: string, flags?: string): Check
   return re.test(text) ? PASS : fail(`expected a match for /${pattern}/${flags ?? ""}, got ${show(text)}`);
 }
 
-export function checkNumeric(text: string, expected: string | number, tolerance = DEFAULT_TOLERANCE): CheckResult {
+/**
+ * A given `tolerance` is absolute (`tolerance: 0.01` means to the cent); without one the
+ * comparison allows 1e-6, absolute or relative, which only absorbs float noise.
+ */
+export function checkNumeric(text: string, expected: string | number, tolerance?: number): CheckResult {
   const want = readNumber(expected);
   if (!want.ok) return fail(`the expected value ${JSON.stringify(expected)} is not a number: ${want.reason}`);
   const got = readNumber(text);
   if (!got.ok) return fail(`expected ${expected} (= ${want.value}), got ${show(text)}: ${got.reason}`);
-  return numbersClose(got.value, want.value, tolerance)
+  const close = tolerance === undefined ? numbersClose(got.value, want.value, DEFAULT_TOLERANCE) : Math.abs(got.value - want.value) <= tolerance + 1e-12 * Math.abs(want.value);
+  return close
     ? PASS
     : fail(`expected ${expected}${String(expected) === String(want.value) ? "" : ` (= ${want.value})`}, got ${got.text} (= ${got.value})`);
 }
@@ -84,7 +89,7 @@ export function runCheck(check: ProgrammaticCheck, answer: string): CheckResult 
     case "regex":
       return checkRegex(text, check.pattern, check.flags);
     case "numeric":
-      return checkNumeric(text, check.expected, check.tolerance ?? DEFAULT_TOLERANCE);
+      return checkNumeric(text, check.expected, check.tolerance);
     case "json":
       return checkJson(text, check.expected, check.schema);
   }

@@ -34,10 +34,14 @@ describe("numeric", () => {
     expect(checkNumeric("0.75", "3/4").pass).toBe(true);
     expect(checkNumeric("0.7", "3/4").pass).toBe(false);
   });
-  it("honours the tolerance (absolute or relative)", () => {
+  it("honours a given tolerance as absolute; without one allows only float noise", () => {
     expect(checkNumeric("3.14", "3.14159", 0.01).pass).toBe(true);
     expect(checkNumeric("3.1", "3.14159", 0.01).pass).toBe(false);
-    expect(checkNumeric("1000001", 1_000_000, 1e-6).pass).toBe(true); // relative
+    // To the cent means to the cent, however large the amount.
+    expect(checkNumeric("3710.00", 3714.23, 0.01).pass).toBe(false);
+    expect(checkNumeric("3714.23", 3714.23, 0.01).pass).toBe(true);
+    expect(checkNumeric("1000001", 1_000_000, 1e-6).pass).toBe(false);
+    expect(checkNumeric("1000000.0000001", 1_000_000).pass).toBe(true); // default: 1e-6 relative
     expect(checkNumeric("1.0000001", 1).pass).toBe(true); // default 1e-6
     expect(checkNumeric("1.001", 1).pass).toBe(false);
   });
