@@ -17,7 +17,9 @@ export interface GroupStats {
   /** Gain of the winner over the seed harness (val, and noise-free expected for sims). */
   valGain: Interval;
   expectedGain?: Interval;
+  /** Mean calls per run: all of them, and those paid (not served from the cache). */
   calls: number;
+  paidCalls: number;
   tokens: number;
   usd: number;
   /** The most any run of the group was charged, per budget dimension. */
@@ -70,6 +72,7 @@ export function groupStats(label: string, runs: readonly RunSummary[], axis: Bud
       : {}),
     valGain: meanInterval(runs.map((r) => num(r.best.valScore) - num(r.seedHarness.valScore))),
     calls: mean(runs.map((r) => r.spend.calls)),
+    paidCalls: mean(runs.map((r) => r.spend.calls - r.spend.cachedCalls)),
     tokens: mean(runs.map((r) => r.spend.inputTokens + r.spend.outputTokens)),
     usd: mean(runs.map((r) => r.spend.usd)),
     maxCharged: {

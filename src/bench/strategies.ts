@@ -112,7 +112,7 @@ export function benchMarkdown(r: BenchResult): string {
     `Every strategy ran under the same cap (${capText}) with seeds ${r.seeds.join(", ")}. Intervals are 95% Student-t intervals over seeds.`,
     "",
     markdownTable(
-      ["strategy", "runs", "val", "test", ...(r.simulated ? ["expected val (sim)", "fraction of optimum"] : []), "val gain over seed", "calls", "tokens", "paid", `max charged / cap`, "status"],
+      ["strategy", "runs", "val", "test", ...(r.simulated ? ["expected val (sim)", "fraction of optimum"] : []), "val gain over seed", "calls (paid)", "tokens", "paid", `max charged / cap`, "status"],
       r.strategies.map((s) => [
         s.label,
         s.runs,
@@ -120,7 +120,7 @@ export function benchMarkdown(r: BenchResult): string {
         formatInterval(s.test),
         ...(r.simulated ? [formatInterval(s.expected!), formatInterval(s.fractionOfOptimum!)] : []),
         formatInterval(s.valGain),
-        formatCount(Math.round(s.calls)),
+        formatCount(Math.round(s.paidCalls)),
         formatCount(Math.round(s.tokens)),
         formatUsd(s.usd),
         `${(s.maxCharged[r.axis] / r.cap).toFixed(3)}`,
@@ -149,9 +149,9 @@ export function benchMarkdown(r: BenchResult): string {
     "Runs:",
     "",
     markdownTable(
-      ["strategy", "seed", "status", "seed val", "best val", "best test", "paid", "calls"],
-      r.runs.map((x) => [x.strategy, x.seed, x.summary.status, fmt(x.summary.seedHarness.valScore), fmt(x.summary.best.valScore), fmt(x.summary.best.testScore), formatUsd(x.summary.spend.usd), formatCount(x.summary.spend.calls)]),
-      ["l", "r", "l", "r", "r", "r", "r", "r"],
+      ["strategy", "seed", "status", "seed val", "best val", "best test", "paid", "calls (paid)", "why it stopped"],
+      r.runs.map((x) => [x.strategy, x.seed, x.summary.status, fmt(x.summary.seedHarness.valScore), fmt(x.summary.best.valScore), fmt(x.summary.best.testScore), formatUsd(x.summary.spend.usd), formatCount(x.summary.spend.calls - x.summary.spend.cachedCalls), x.summary.reason ?? ""]),
+      ["l", "r", "l", "r", "r", "r", "r", "r", "l"],
     ),
     "",
   );

@@ -92,7 +92,7 @@ async function writeTiers(out: string, r: TiersResult): Promise<void> {
 export function tiersMarkdown(r: TiersResult): string {
   const table = (groups: GroupStats[], who: string) =>
     markdownTable(
-      [who, "runs", "seed val", "best val", "val gain", ...(r.simulated ? ["expected gain (sim)", "fraction of optimum"] : []), "paid", "calls"],
+      [who, "runs", "seed val", "best val", "val gain", ...(r.simulated ? ["expected gain (sim)", "fraction of optimum"] : []), "paid", "calls (paid)"],
       groups.map((g) => [
         g.label,
         g.runs,
@@ -101,7 +101,7 @@ export function tiersMarkdown(r: TiersResult): string {
         formatInterval(g.valGain),
         ...(r.simulated ? [formatInterval(g.expectedGain!), formatInterval(g.fractionOfOptimum!)] : []),
         formatUsd(g.usd),
-        formatCount(Math.round(g.calls)),
+        formatCount(Math.round(g.paidCalls)),
       ]),
       ["l", "r", "r", "r", "r", "r", "r", "r", "r"],
     );

@@ -17,12 +17,14 @@ import { judgeRubric } from "../fitness/verifier.js";
 import { createGateway, type Gateway } from "../llm/gateway.js";
 import { DEFAULT_MAX_TOKENS } from "../llm/params.js";
 import type { Complete } from "../llm/types.js";
+import { simOptimum } from "../sim/optimum.js";
 import { isSimModel } from "../sim/models.js";
 import { startSimServer, type SimServer } from "../sim/server.js";
 import { groundTruth } from "../sim/verifier.js";
 import { createWorld, lookupTask } from "../sim/world.js";
 import { RunStore } from "../store/run-store.js";
-import { wilsonInterval, type VerifierStudy, type VerifierStudyRow } from "./verifier-study-report.js";
+import { lineChartSvg } from "./charts.js";
+import { verifierStudyMarkdown, wilsonInterval, type VerifierStudy, type VerifierStudyRow } from "./verifier-study-report.js";
 
 export { verifierStudyMarkdown, wilsonInterval, type VerifierStudy, type VerifierStudyRow } from "./verifier-study-report.js";
 
@@ -136,13 +138,17 @@ export async function verifierStudy(campaignFile: string, opts: VerifierStudyOpt
     gateway = createGateway({ config: study, store, ledger: new Ledger({ total: {} }), simBaseURL: sim?.baseURL });
     const complete = gateway.bind();
 
+    // Answers written under the seed harness and under the world's best harness alternate,
+    // so the verifier sees right answers as well as wrong ones.
+    const userModel = config.models[bindingKeys(config.roles.user)[0]!]!.model;
+    const strong = simOptimum(world, userModel, suite.tasks.filter((t) => t.split === "val").map((t) => t.id)).harness;
     const answers: StudyAnswer[] = await Promise.all(
       tasks.flatMap((task) =>
         Array.from({ length: perTask }, async (_, k) => {
           const res = await complete({
             role: "user",
             messages: [
-              { role: "system", content: loaded.seedHarness },
+              { role: "system", content: k % 2 === 0 ? loaded.seedHarness : strong },
               { role: "user", content: taskPrompt(task.input) },
             ],
             sampleKey: `study/answer/task=${task.id}/k=${k}`,
@@ -201,4 +207,19 @@ export async function verifierStudy(campaignFile: string, opts: VerifierStudyOpt
     await sim?.close();
     store.close();
   }
+}
+
+/** verifier.md and verifier.svg (agreement against reasoning budget, one line per sample count) beside the JSON. */
+export async function writeVerifierStudy(out: string, study: VerifierStudy): Promise<void> {
+  const svg = await lineChartSvg({
+    title: `Verifier agreement with ground truth (${study.model}, simulated)`,
+    x: { field: "reasoningTokens", title: "reasoning tokens per judgement" },
+    y: { field: "agreement", title: "agreement with ground truth" },
+    series: { field: "samples", title: "samples per answer" },
+    band: { low: "low", high: "high" },
+    data: study.rows.map((r) => ({ ...r, samples: `${r.samples}` })),
+    yDomain: [0, 1],
+  });
+  writeFileSync(join(out, "verifier.svg"), svg);
+  writeFileSync(join(out, "verifier.md"), `${verifierStudyMarkdown(study)}\n![verifier agreement](verifier.svg)\n`);
 }

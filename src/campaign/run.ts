@@ -7,6 +7,7 @@ import { loadPreset, type Preset } from "../config/presets.js";
 import { UserError } from "../config/errors.js";
 import { ROLES, type Role } from "../config/schema.js";
 import type { Cost } from "../budget/types.js";
+import type { ChatMessage } from "../llm/types.js";
 import { chooseMinibatch } from "../fitness/cascade.js";
 import { loadTaskSuite } from "../fitness/suite.js";
 import { TaskFitness } from "../fitness/task-fitness.js";
@@ -65,19 +66,16 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
     const ledger = new Ledger(budgetCaps(config.budget));
     gateway = createGateway({ config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env });
     const g = gateway;
-    const fitness = new TaskFitness(suite, config.fitness);
     const trainIds = suite.tasks.filter((t) => t.split === "train").map((t) => t.id);
+    const worstCase = (role: Role, messages: ChatMessage[], maxTokens: number) => g.worstCase({ role, messages, maxTokens, sampleKey: "bound" });
+    const thorough = { ...config.fitness, samples: config.fitness.samples * 2 };
     const evaluator = new CandidateEvaluator({
-      fitness,
+      fitness: new TaskFitness(suite, config.fitness),
+      thorough: config.budget.policy === "adaptive" ? { fitness: new TaskFitness(suite, thorough), bound: evaluationBound({ fitness: thorough, worstCase, answerMaxTokens: 512, verifierMaxTokens: 1024 }) } : undefined,
       tasks: suite.tasks,
       store,
       bind: (account) => g.bind(account),
-      bound: evaluationBound({
-        fitness: config.fitness,
-        worstCase: (role, messages, maxTokens) => g.worstCase({ role, messages, maxTokens, sampleKey: "bound" }),
-        answerMaxTokens: 512,
-        verifierMaxTokens: 1024,
-      }),
+      bound: evaluationBound({ fitness: config.fitness, worstCase, answerMaxTokens: 512, verifierMaxTokens: 1024 }),
       minibatchIds: chooseMinibatch(trainIds, config.fitness.minibatch, stream(config.seed, "minibatch")),
     });
     const emit = (event: RunEvent) => {

@@ -2,6 +2,8 @@ import { join } from "node:path";
 import { benchStrategies, parseStrategies } from "../bench/strategies.js";
 import { UserError } from "../config/errors.js";
 import { benchTiers } from "../bench/tiers.js";
+import { benchAllocation } from "../bench/allocation.js";
+import { verifierStudy, writeVerifierStudy } from "../bench/verifier-study.js";
 
 const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
 
@@ -43,6 +45,18 @@ export async function runBench(first: string, second: string | undefined, o: Ben
       result = await benchTiers(campaign, { evolvers: list(o.evolvers), users: list(o.users), seeds: o.seeds, out, sets: o.set, jobs: o.jobs, onDone });
       files = ["tiers.md", "tiers.json", "update-gain.svg", "benefit.svg"];
       break;
+    case "allocation":
+      if (o.total === undefined) throw new UserError("bench allocation: --total <budget> is required (in the campaign's budget unit)");
+      result = await benchAllocation(campaign, { total: o.total, seeds: o.seeds, out, sets: o.set, jobs: o.jobs, onDone });
+      files = ["allocation.md", "allocation.json", "allocation.svg"];
+      break;
+    case "verifier": {
+      const study = await verifierStudy(campaign, { out, reasoning: list(o.reasoning).map(Number), samples: list(o.samples).map(Number), sets: o.set });
+      await writeVerifierStudy(out, study);
+      result = study;
+      files = ["verifier.md", "verifier-study.json", "verifier.svg"];
+      break;
+    }
     default:
       throw new UserError(`bench ${experiment}: not available yet`);
   }

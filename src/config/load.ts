@@ -58,6 +58,9 @@ function checkRoles(config: CampaignConfig, label: string): void {
       }
     }
   }
+  if (config.budget.policy === "adaptive" && config.budget.split) {
+    throw new UserError(`${label}: budget.split: the adaptive policy moves budget between roles as the search goes, so it takes no fixed split (remove budget.split or use policy: fixed)`);
+  }
   if (config.budget.split && config.budget.usd === undefined && config.budget.tokens === undefined && config.budget.calls === undefined) {
     throw new UserError(`${label}: budget.split: needs a cap to split (budget.usd, budget.tokens or budget.calls)`);
   }

@@ -11,8 +11,13 @@ import type { EvaluationOutcome } from "./island-generation.js";
 /** Worst-case cost per role of evaluating one harness on some tasks (an upper bound). */
 export type EvaluationBound = (harness: string, tasks: readonly Task[]) => Partial<Record<Role, Cost>>;
 
+/** How hard evaluations look: `thorough` samples every answer more (the adaptive budget policy uses it when the search stalls). */
+export type Effort = "normal" | "thorough";
+
 export interface EvaluatorDeps {
   fitness: Fitness;
+  /** The same fitness with more samples per task; `fitness` when absent. */
+  thorough?: { fitness: Fitness; bound: EvaluationBound };
   tasks: readonly Task[];
   store: RunStore;
   /** The gateway bound to an account. */
@@ -39,14 +44,24 @@ export interface CandidateMeta {
  */
 export class CandidateEvaluator {
   private readonly byId = new Map<string, Task>();
+  private effort: Effort = "normal";
 
   constructor(private readonly deps: EvaluatorDeps) {
     for (const t of deps.tasks) this.byId.set(t.id, t);
   }
 
-  /** Upper bound, per role, of what evaluating `harness` on `tasks` can cost. */
+  /** Set between generations only, so every evaluation of a generation looks equally hard. */
+  setEffort(effort: Effort): void {
+    this.effort = this.deps.thorough ? effort : "normal";
+  }
+
+  private get active(): { fitness: Fitness; bound: EvaluationBound } {
+    return this.effort === "thorough" && this.deps.thorough ? this.deps.thorough : this.deps;
+  }
+
+  /** Upper bound, per role, of what evaluating `harness` on `tasks` can cost at the current effort. */
   worstCase(harness: string, tasks: readonly Task[]): Partial<Record<Role, Cost>> {
-    return this.deps.bound(harness, tasks);
+    return this.active.bound(harness, tasks);
   }
 
   get minibatchIds(): readonly string[] {
@@ -60,12 +75,13 @@ export class CandidateEvaluator {
 
   /** Evaluate `harness` on a split (or some of its tasks) within its own carved allowance. */
   async evaluate(account: Ledger, harness: string, split: Split, ids?: readonly string[]): Promise<Evaluation> {
-    const allowance = account.carve(this.deps.bound(harness, this.tasksOf(split, ids)));
+    const { fitness, bound } = this.active;
+    const allowance = account.carve(bound(harness, this.tasksOf(split, ids)));
     if (!allowance) throw new BudgetExhaustedError("user", "usd", `budget too small for an evaluation on ${ids ? ids.length : split} tasks`);
     try {
       const complete = this.deps.bind(allowance);
       const ctx: FitnessContext = { user: complete, verifier: complete };
-      return await this.deps.fitness.evaluate(harness, { split, taskIds: ids }, ctx);
+      return await fitness.evaluate(harness, { split, taskIds: ids }, ctx);
     } finally {
       allowance.close();
     }

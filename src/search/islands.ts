@@ -1,6 +1,7 @@
 import type { IslandsStrategyConfig } from "../config/schema.js";
 import type { IslandGenerationInput, IslandGenerationResult } from "./island-generation.js";
 import { IslandPool } from "./island-pool.js";
+import { spendPlan } from "../budget/policy.js";
 import { absorb, AnytimeCurve, carveConversations, handlers, spendSoFar } from "./rounds.js";
 import type { IslandStats, RunStatus, SearchContext, StrategyResult } from "./context.js";
 import { evaluateSeed, finalize, reserveForFinal } from "./finalize.js";
@@ -24,6 +25,9 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
   const pool = new IslandPool(s.islands, { inProcess: ctx.inProcessIslands });
   const curve = new AnytimeCurve(ctx);
   curve.record(-1, [seed.candidate]);
+  // Whether the best train score rose in the last generation: the adaptive policy reads it.
+  let climbing = true;
+  let bestTrain = seed.candidate.score;
   let status: RunStatus = "completed";
   let reason: string | undefined;
   let generation = 0;
@@ -33,7 +37,10 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
         status = "stopped";
         break;
       }
-      const carved = carveConversations(ctx, pops.map(() => s.conversations));
+      const plan = spendPlan(ctx.config.budget.policy, climbing, ctx.roles);
+      ctx.evaluator.setEffort(plan.effort);
+      const wanted = Math.max(1, Math.round(s.conversations * plan.conversationFactor));
+      const carved = carveConversations(ctx, pops.map(() => wanted), plan.weights);
       if (!carved) {
         status = "budget-exhausted";
         reason = "the remaining budget cannot fund another generation";
@@ -69,6 +76,9 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
         pops[r.island] = nextPopulation(pops[r.island]!, fresh, s.populationSize);
       }
       const children = results.reduce((n, r) => n + r.children.length, 0);
+      const top = Math.max(bestTrain, ...results.flatMap((r) => r.children.map((c) => c.train ?? -1)));
+      climbing = top > bestTrain + 1e-9;
+      bestTrain = top;
       curve.record(generation, results.flatMap((r) => r.children));
       if ((generation + 1) % s.migrate.every === 0 && s.migrate.count > 0 && s.islands > 1) {
         pops = migrate(pops, s.migrate.count, generation, s.populationSize);
@@ -101,6 +111,8 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
     }
   } finally {
     await pool.close();
+    // Finalists are judged alike whatever the policy did during the search.
+    ctx.evaluator.setEffort("normal");
   }
   const { best, seedHarness } = await finalize(ctx, all, seed, reserve);
   ctx.emit({ type: "status", status, reason });
