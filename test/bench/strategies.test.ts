@@ -1,0 +1,37 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { benchStrategies, benchMarkdown, parseStrategies } from "../../src/bench/strategies.js";
+import { smallCampaign } from "../e2e/helpers.js";
+
+describe("bench: strategies at equal budget", () => {
+  const budget = { calls: 900 };
+  const bench = { strategies: { "best-of-n": { n: 100000, width: 4 }, "sequential-revision": { threads: 2, turns: 100000 } } };
+
+  it("runs every strategy under the same cap, none overruns it, and the output is the same for the same seeds", async () => {
+    const { dir, file } = smallCampaign({ budget, bench, strategy: { name: "islands", islands: 2, generations: 50, conversations: 2, turns: 2, presets: ["explorer", "refiner"], finalists: 2 } });
+    const strategies = parseStrategies("islands,best-of-n,sequential-revision,one-pass");
+    const a = await benchStrategies(file, { strategies, seeds: 2, out: join(dir, "a"), jobs: 2 });
+    expect(a.axis).toBe("calls");
+    expect(a.cap).toBe(900);
+    expect(a.strategies.map((s) => s.label)).toEqual(strategies);
+    for (const run of a.runs) {
+      expect(run.summary.budget.charged.calls).toBeLessThanOrEqual(900);
+      expect(run.summary.spend.calls - run.summary.spend.cachedCalls).toBeLessThanOrEqual(900);
+    }
+    // The strategies that keep going until the cap all stop because of it, and say so.
+    for (const s of a.strategies.filter((g) => g.label !== "one-pass")) expect(s.statuses["budget-exhausted"]).toBe(2);
+    expect(a.versusIslands.map((v) => v.strategy)).toEqual(["best-of-n", "sequential-revision", "one-pass"]);
+    const b = await benchStrategies(file, { strategies, seeds: 2, out: join(dir, "b"), jobs: 1 });
+    for (const f of ["bench.json", "bench.md", "anytime.svg"]) expect(readFileSync(join(dir, "b", f), "utf8")).toBe(readFileSync(join(dir, "a", f), "utf8"));
+    const md = benchMarkdown(a);
+    expect(md).toMatch(/Simulated models/);
+    expect(md).toMatch(/\| islands +\| +2 \|/);
+  }, 240_000);
+
+  it("refuses unknown strategies and a campaign without a cap, in one line", async () => {
+    expect(() => parseStrategies("islands,hill-climb")).toThrow(/--strategies: unknown strategy "hill-climb"/);
+    const { dir, file } = smallCampaign();
+    await expect(benchStrategies(file, { strategies: ["islands"], seeds: 1, out: join(dir, "x") })).rejects.toThrow(/budget: a benchmark compares strategies at equal budget/);
+  });
+});
