@@ -1,0 +1,77 @@
+/**
+ * Runs the whole benchmark set and writes benchmarks/RESULTS.md from what it measured.
+ *   npm run bench:all            (5 seeds; about 10 minutes on 2 cores)
+ *   npm run bench:all -- --seeds 2
+ * Results land in benchmarks/results/<experiment>/; RESULTS.md embeds their tables and
+ * charts, the date, the machine and the commands that reproduce them, and the
+ * hand-written reading in benchmarks/NOTES.md.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { allocationMarkdown, benchAllocation } from "../src/bench/allocation.js";
+import { benchMarkdown, benchStrategies, parseStrategies } from "../src/bench/strategies.js";
+import { benchTiers, tiersMarkdown } from "../src/bench/tiers.js";
+import { verifierStudy, verifierStudyMarkdown, writeVerifierStudy } from "../src/bench/verifier-study.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const here = (p: string) => join(root, "benchmarks", p);
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+};
+const seeds = Number(arg("seeds", "5"));
+const jobs = Number(arg("jobs", String(availableParallelism())));
+const log = (o: { spec: { label: string; seed: number } }, done: number, total: number) => process.stderr.write(`  [${done}/${total}] ${o.spec.label} seed ${o.spec.seed}\n`);
+/** Markdown of a sub-report, with its image links made relative to benchmarks/. */
+const rebase = (md: string, dir: string) => md.replace(/\]\(([^)]+\.svg)\)/g, (_m, f: string) => `](${relative(here(""), join(dir, f))})`).replace(/^# /gm, "## ");
+
+const started = Date.now();
+process.stderr.write("strategies\n");
+const strategiesOut = here("results/strategies");
+const strategies = await benchStrategies(here("strategies/campaign.yaml"), { strategies: parseStrategies("islands,best-of-n,sequential-revision,one-pass"), seeds, out: strategiesOut, jobs, onDone: log });
+process.stderr.write("tiers\n");
+const tiersOut = here("results/tiers");
+const tiers = await benchTiers(here("tiers/campaign.yaml"), { evolvers: ["sim:small", "sim:mid", "sim:large"], users: ["sim:weak", "sim:mid", "sim:strong"], seeds, out: tiersOut, jobs, onDone: log });
+process.stderr.write("allocation\n");
+const allocationOut = here("results/allocation");
+const allocation = await benchAllocation(here("allocation/campaign.yaml"), { total: 3000, seeds, out: allocationOut, jobs, onDone: log });
+process.stderr.write("verifier\n");
+const verifierOut = here("results/verifier");
+const study = await verifierStudy(here("strategies/campaign.yaml"), { out: verifierOut });
+await writeVerifierStudy(verifierOut, study);
+
+const islands = strategies.strategies.find((s) => s.label === "islands")!;
+const verdict = strategies.strategies
+  .filter((s) => s.label === "best-of-n" || s.label === "sequential-revision")
+  .map((s) => `${s.label}: islands mean val ${islands.val.mean.toFixed(3)} ${islands.val.mean > s.val.mean ? ">" : "≤"} ${s.val.mean.toFixed(3)}`)
+  .join("; ");
+const notes = existsSync(here("NOTES.md")) ? readFileSync(here("NOTES.md"), "utf8").trim() + "\n\n" : "";
+const cpu = cpus()[0]?.model ?? "unknown CPU";
+const results = [
+  "# Benchmark results",
+  "",
+  "> **Every number here comes from the simulated models** (`sim:*`): a synthetic landscape calibrated to published figures",
+  "> (arXiv 2605.30621, arXiv 2501.09891). They compare the engine's strategies and settings with each other; they are not evidence about real models.",
+  "",
+  `Produced by \`npm run bench:all -- --seeds ${seeds}\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpu}), Node ${process.version}, in ${((Date.now() - started) / 60000).toFixed(1)} minutes.`,
+  "Each experiment alone:",
+  "",
+  "```sh",
+  `npx harness-evolve bench benchmarks/strategies/campaign.yaml --seeds ${seeds} --out benchmarks/results/strategies`,
+  `npx harness-evolve bench tiers benchmarks/tiers/campaign.yaml --seeds ${seeds} --out benchmarks/results/tiers`,
+  `npx harness-evolve bench allocation benchmarks/allocation/campaign.yaml --total 3000 --seeds ${seeds} --out benchmarks/results/allocation`,
+  "npx harness-evolve bench verifier benchmarks/strategies/campaign.yaml --out benchmarks/results/verifier",
+  "```",
+  "",
+  `Headline (computed): ${verdict}.`,
+  "",
+  notes,
+  rebase(benchMarkdown(strategies), strategiesOut),
+  rebase(tiersMarkdown(tiers), tiersOut),
+  rebase(allocationMarkdown(allocation), allocationOut),
+  rebase(`${verifierStudyMarkdown(study)}\n![verifier agreement](verifier.svg)\n`, verifierOut),
+].join("\n");
+writeFileSync(here("RESULTS.md"), results);
+process.stderr.write(`wrote ${here("RESULTS.md")}\n`);
