@@ -96,7 +96,7 @@ export async function runBaseline(ctx: SearchContext): Promise<StrategyResult> {
         island,
         generation: round,
         preset,
-        strategy: { ...strategyBits, conversations: carved.counts[island]!, turns: 1 },
+        strategy: { ...strategyBits, conversations: carved.counts[island]!, turns: 1, refineFrom: "latest" },
         population,
         knownHashes: [...known],
         context: ctx.taskContext,

@@ -17,7 +17,10 @@ export interface IslandGenerationInput {
   island: number;
   generation: number;
   preset: Preset;
-  strategy: Pick<IslandsStrategyConfig, "conversations" | "turns" | "selectionTemperature" | "maxParents" | "noParentProbability" | "nearDuplicate">;
+  strategy: Pick<IslandsStrategyConfig, "conversations" | "turns" | "selectionTemperature" | "maxParents" | "noParentProbability" | "nearDuplicate"> & {
+    /** What later turns refine: the conversation's best so far (children and first-turn parents) or its latest child. */
+    refineFrom?: "best" | "latest";
+  };
   population: Candidate[];
   /** Hashes evaluated anywhere before this generation started. */
   knownHashes: string[];
@@ -122,7 +125,9 @@ async function runConversation(input: IslandGenerationInput, conv: number, port:
   const failures: { id: string; reason: string }[] = [];
   const seen = new Set([...input.knownHashes, ...input.population.map((c) => c.hash)]);
   const neighbours = input.population.map((c) => c.text);
+  // What the next turn refines: the latest child, or the best of the conversation so far.
   let latest: Candidate | undefined;
+  const keepBest = (input.strategy.refineFrom ?? "best") === "best";
   let budgetHit = false;
   let fatal: string | undefined;
   const complete = (req: CompletionRequest) => port.complete(conv, { ...req, ...(input.preset.evolver ? { model: input.preset.evolver } : {}) });
@@ -175,7 +180,7 @@ async function runConversation(input: IslandGenerationInput, conv: number, port:
         continue;
       }
       neighbours.push(proposal.harness);
-      latest = {
+      const child: Candidate = {
         id,
         hash,
         text: proposal.harness,
@@ -189,7 +194,13 @@ async function runConversation(input: IslandGenerationInput, conv: number, port:
         score: outcome.train ?? outcome.minibatch,
         feedback: outcome.feedback,
       };
-      children.push(latest);
+      children.push(child);
+      if (!keepBest) latest = child;
+      else {
+        // A child that lost to its parent on the minibatch never got a full score: refine the parent again instead.
+        const rival = latest ?? (step.parents.length ? step.parents.reduce((a, b) => (b.score > a.score ? b : a)) : undefined);
+        latest = rival && (child.train === undefined || rival.score > child.score) ? rival : child;
+      }
     } catch (e) {
       const kind = e instanceof PortError ? e.kind : (e as { name?: string }).name === "BudgetExhaustedError" ? "budget" : "error";
       if (kind === "budget") {

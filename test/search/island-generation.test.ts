@@ -213,9 +213,35 @@ describe("runIslandGeneration: children and lineage", () => {
     expect(port.evaluations).toHaveLength(12);
   });
 
-  it("turns after the first refine the conversation's previous child", async () => {
+  it("with refineFrom: best (the default), later turns refine the best of the conversation so far", async () => {
     const port = fakePort();
     const inp = input({}, { conversations: 4, turns: 4 });
+    const r = await runIslandGeneration(inp, port);
+    const pop = new Map(inp.population.map((c) => [c.id, c]));
+    const byId = new Map(r.children.map((c) => [c.id, c]));
+    let checked = 0;
+    for (const child of r.children) {
+      const { conv, turn } = parseId(child.id);
+      if (turn === 1) continue;
+      expect(child.operator).toBe("refine");
+      // The candidates this conversation had before this turn: its first-turn parents and its earlier children.
+      const earlier = r.children.filter((c) => parseId(c.id).conv === conv && parseId(c.id).turn < turn);
+      const first = earlier.find((c) => parseId(c.id).turn === 1);
+      const parents = first ? first.parents.map((id) => pop.get(id)!).filter(Boolean) : [];
+      const refined = byId.get(child.parents[0]!) ?? pop.get(child.parents[0]!);
+      expect(refined).toBeDefined();
+      expect([...parents, ...earlier].map((c) => c.id)).toContain(refined!.id);
+      // Fully scored candidates compete on score; a child without a full score only when nothing else exists.
+      const contenders = [...parents, ...earlier.filter((c) => c.train !== undefined)];
+      if (contenders.length) expect(refined!.score).toBeGreaterThanOrEqual(Math.max(...contenders.map((c) => c.score)) - 1e-12);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it("with refineFrom: latest, turns after the first refine the conversation's previous child", async () => {
+    const port = fakePort();
+    const inp = input({}, { conversations: 4, turns: 4, refineFrom: "latest" });
     const r = await runIslandGeneration(inp, port);
     const popIds = inp.population.map((c) => c.id);
     const byId = new Map(r.children.map((c) => [c.id, c]));
