@@ -54,6 +54,12 @@ function heldOut(g: GroupStats, simulated: boolean): number {
   return simulated ? g.expected!.mean : g.test.mean;
 }
 
+/** The best of the fixed splits by held-out score (ties: the earlier in the grid). */
+export function bestOf(fixed: readonly GroupStats[], simulated: boolean): GroupStats {
+  if (fixed.length === 0) throw new RangeError("no splits to choose from");
+  return fixed.reduce((best, g) => (heldOut(g, simulated) > heldOut(best, simulated) ? g : best));
+}
+
 export async function benchAllocation(campaignFile: string, opts: AllocationOptions): Promise<AllocationResult> {
   if (!(opts.total > 0)) throw new UserError("--total: expected a positive budget (in the campaign's budget unit)");
   const loaded = loadCampaign(campaignFile, { sets: opts.sets });
@@ -78,8 +84,7 @@ export async function benchAllocation(campaignFile: string, opts: AllocationOpti
     ),
   );
   const simulated = groups.every((g) => g.expected !== undefined);
-  const fixed = groups.slice(0, splits.length);
-  const best = [...fixed].sort((a, b) => heldOut(b, simulated) - heldOut(a, simulated))[0]!;
+  const best = bestOf(groups.slice(0, splits.length), simulated);
   const result: AllocationResult = {
     campaign: relative(process.cwd(), loaded.file),
     axis,

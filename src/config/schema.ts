@@ -83,8 +83,8 @@ export const IslandsStrategySchema = z
     nearDuplicate: z.number().min(0).max(1).default(0.92),
     /** Val-evaluated finalists chosen by train score at the end. */
     finalists: positiveInt.default(5),
-    /** What a conversation's later turns refine: its best candidate so far, or (Mind Evolution) its latest child. */
-    refineFrom: z.enum(["best", "latest"]).default("best"),
+    /** What a conversation's later turns refine: (Mind Evolution) its latest child, or its best candidate so far. */
+    refineFrom: z.enum(["best", "latest"]).default("latest"),
   })
   .strict();
 

@@ -77,8 +77,10 @@ export interface JudgeOptions {
 }
 
 /**
- * Judge an answer with `samples` independent verifier calls; the score is their mean, passing
- * at 0.5. An unparsable judgement is retried once, then counts as a 0 with the reason.
+ * Judge an answer with `samples` independent verifier calls. It passes when most samples pass
+ * (a tie goes to the mean score, passing at 0.5): a vote, because one confident dissent can
+ * drag a mean across the line. The score is the mean. An unparsable judgement is retried
+ * once, then counts as a 0 with the reason.
  */
 export async function judgeRubric(verifier: Complete, rubric: string, task: string, answer: string, opts: JudgeOptions): Promise<RubricVerdict> {
   const messages = buildVerifierMessages(rubric, task, answer);
@@ -99,6 +101,7 @@ export async function judgeRubric(verifier: Complete, rubric: string, task: stri
   const score = verdicts.reduce((s, v) => s + v.score, 0) / verdicts.length;
   // The harshest judgement says best what to fix.
   const worst = verdicts.reduce((a, b) => (b.score < a.score ? b : a));
-  const pass = score >= 0.5;
+  const passing = verdicts.filter((v) => v.score >= 0.5).length;
+  const pass = passing * 2 === verdicts.length ? score >= 0.5 : passing * 2 > verdicts.length;
   return { pass, score, reason: pass ? undefined : `verifier score ${(score * 10).toFixed(1)}/10: ${worst.note || "no reasoning given"}`, responses };
 }

@@ -127,7 +127,7 @@ async function runConversation(input: IslandGenerationInput, conv: number, port:
   const neighbours = input.population.map((c) => c.text);
   // What the next turn refines: the latest child, or the best of the conversation so far.
   let latest: Candidate | undefined;
-  const keepBest = (input.strategy.refineFrom ?? "best") === "best";
+  const keepBest = (input.strategy.refineFrom ?? "latest") === "best";
   let budgetHit = false;
   let fatal: string | undefined;
   const complete = (req: CompletionRequest) => port.complete(conv, { ...req, ...(input.preset.evolver ? { model: input.preset.evolver } : {}) });

@@ -100,3 +100,17 @@ describe("TaskFitness with rubric checks", () => {
     expect(bad.results[0]!.reason).toMatch(/no `Score: N\/10` line \(after a retry\)/);
   });
 });
+
+describe("judgeRubric: several samples vote", () => {
+  it("passes on a majority of passing samples even when one confident dissent pulls the mean down, and the reverse", async () => {
+    const { judgeRubric } = await import("../../src/fitness/verifier.js");
+    const scripted = (scores: number[]) => {
+      let i = 0;
+      return async () => ({ text: `Reasoning.\nScore: ${scores[i++]}/10`, modelKey: "j", usage: { inputTokens: 1, outputTokens: 1, estimated: false }, costUsd: 0, cached: false, latencyMs: 0, attempts: 1 });
+    };
+    const opts = { keyPrefix: "verify/task=t/s=0", samples: 3, maxTokens: 100 };
+    expect((await judgeRubric(scripted([6, 6, 0]), "r", "t", "a", opts)).pass).toBe(true); // mean 4/10, but 2 of 3 pass
+    expect((await judgeRubric(scripted([3, 2, 10]), "r", "t", "a", opts)).pass).toBe(false); // mean 5/10, but 2 of 3 fail
+    expect((await judgeRubric(scripted([7, 2]), "r", "t", "a", { ...opts, samples: 2 })).pass).toBe(false); // a tie: the mean, 4.5/10
+  });
+});

@@ -213,9 +213,9 @@ describe("runIslandGeneration: children and lineage", () => {
     expect(port.evaluations).toHaveLength(12);
   });
 
-  it("with refineFrom: best (the default), later turns refine the best of the conversation so far", async () => {
+  it("with refineFrom: best, later turns refine the best of the conversation so far", async () => {
     const port = fakePort();
-    const inp = input({}, { conversations: 4, turns: 4 });
+    const inp = input({}, { conversations: 4, turns: 4, refineFrom: "best" });
     const r = await runIslandGeneration(inp, port);
     const pop = new Map(inp.population.map((c) => [c.id, c]));
     const byId = new Map(r.children.map((c) => [c.id, c]));
@@ -239,9 +239,9 @@ describe("runIslandGeneration: children and lineage", () => {
     expect(checked).toBeGreaterThan(0);
   });
 
-  it("with refineFrom: latest, turns after the first refine the conversation's previous child", async () => {
+  it("by default (refineFrom: latest, as in Mind Evolution), turns after the first refine the conversation's previous child", async () => {
     const port = fakePort();
-    const inp = input({}, { conversations: 4, turns: 4, refineFrom: "latest" });
+    const inp = input({}, { conversations: 4, turns: 4 });
     const r = await runIslandGeneration(inp, port);
     const popIds = inp.population.map((c) => c.id);
     const byId = new Map(r.children.map((c) => [c.id, c]));
