@@ -55,7 +55,7 @@ const results = [
   "> **Every number here comes from the simulated models** (`sim:*`): a synthetic landscape calibrated to published figures",
   "> (arXiv 2605.30621, arXiv 2501.09891). They compare the engine's strategies and settings with each other; they are not evidence about real models.",
   "",
-  `Produced by \`npm run bench:all -- --seeds ${seeds}\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpu}), Node ${process.version}, in ${((Date.now() - started) / 60000).toFixed(1)} minutes.`,
+  `Produced by \`npm run bench:all -- --seeds ${seeds}\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpu}), Node ${process.version}; this invocation took ${((Date.now() - started) / 60000).toFixed(1)} minutes (finished run folders under \`benchmarks/results/*/runs\` are reused, so delete them to measure afresh; from scratch the set takes about 9 minutes on 2 cores).`,
   "Each experiment alone:",
   "",
   "```sh",

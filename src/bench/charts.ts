@@ -11,6 +11,7 @@ export interface Series {
   title: string;
 }
 
+/** The plot area; axes, legend and title are padded around it. */
 export const CHART_WIDTH = 640;
 export const CHART_HEIGHT = 360;
 /** d3 category10, first colour used for single-series charts. */
@@ -70,7 +71,7 @@ function frame(title: string, values: Json[], layer: Json[]): TopLevelSpec {
     title,
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
-    autosize: { type: "fit", contains: "padding" },
+    autosize: { type: "pad" },
     background: "white",
     padding: 8,
     config: { font: "sans-serif", mark: { color: SINGLE_COLOUR } },

@@ -38,7 +38,13 @@ describe("lineChartSvg", () => {
     const svg = await lineChartSvg(lineOpts);
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
-    expect(svg).toContain('width="640" height="360"');
+    // The plot area is fixed; axes, legend and title are padded around it, and the title is drawn inside the picture.
+    const size = /width="(\d+)" height="(\d+)"/.exec(svg)!;
+    expect(Number(size[1])).toBeGreaterThanOrEqual(640);
+    expect(Number(size[2])).toBeGreaterThanOrEqual(360);
+    const root = /translate\(([-\d.]+),([-\d.]+)\)/.exec(svg)!;
+    const title = /role-title"><g transform="translate\(([-\d.]+),([-\d.]+)\)/.exec(svg)!;
+    expect(Number(root[2]) + Number(title[2])).toBeGreaterThanOrEqual(0);
     for (const text of ["Fitness by generation", "Generation", "Mean fitness", "Harness"]) expect(svg).toContain(text);
   });
 
@@ -84,7 +90,13 @@ describe("barChartSvg", () => {
   it("returns a standalone SVG with title and axis titles", async () => {
     const svg = await barChartSvg(barOpts);
     expect(svg.startsWith("<svg")).toBe(true);
-    expect(svg).toContain('width="640" height="360"');
+    // The plot area is fixed; axes, legend and title are padded around it, and the title is drawn inside the picture.
+    const size = /width="(\d+)" height="(\d+)"/.exec(svg)!;
+    expect(Number(size[1])).toBeGreaterThanOrEqual(640);
+    expect(Number(size[2])).toBeGreaterThanOrEqual(360);
+    const root = /translate\(([-\d.]+),([-\d.]+)\)/.exec(svg)!;
+    const title = /role-title"><g transform="translate\(([-\d.]+),([-\d.]+)\)/.exec(svg)!;
+    expect(Number(root[2]) + Number(title[2])).toBeGreaterThanOrEqual(0);
     for (const text of ["Accuracy by task", "Task family", "Accuracy"]) expect(svg).toContain(text);
     expect(count(svg, BAR)).toBe(4);
     expect(count(svg, RULE)).toBe(0);
