@@ -109,6 +109,7 @@ export async function verifierStudy(campaignFile: string, opts: VerifierStudyOpt
   }
   const verifierKey = verifierKeys[0]!;
   const verifier = config.models[verifierKey]!;
+  if (!loaded.tasksPath) throw new UserError(`${loaded.file}: tasks: the verifier study needs a task suite with rubric tasks`);
   const suite = loadTaskSuite(loaded.tasksPath);
   const tasks = suite.tasks.filter((t): t is StudyAnswer["task"] => t.check.type === "rubric");
   if (tasks.length === 0) throw new UserError(`${config.tasks}: no rubric tasks (check.type: rubric); the verifier study judges rubric tasks only`);

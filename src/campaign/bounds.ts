@@ -1,5 +1,5 @@
 import type { Cost } from "../budget/types.js";
-import type { FitnessConfig, Role } from "../config/schema.js";
+import type { TaskFitnessConfig, Role } from "../config/schema.js";
 import { buildVerifierMessages } from "../fitness/verifier.js";
 import { taskPrompt } from "../fitness/task-fitness.js";
 import type { Task } from "../fitness/types.js";
@@ -7,7 +7,7 @@ import type { ChatMessage } from "../llm/types.js";
 import type { EvaluationBound } from "../search/evaluator.js";
 
 export interface BoundDeps {
-  fitness: FitnessConfig;
+  fitness: TaskFitnessConfig;
   /** The gateway's worst case for one call of a role (max over the role's models). */
   worstCase: (role: Role, messages: ChatMessage[], maxTokens: number) => Cost;
   answerMaxTokens: number;

@@ -50,6 +50,9 @@ export async function evolve(campaignFile: string, opts: EvolveOptions): Promise
 export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): Promise<RunResult> {
   const started = Date.now();
   const { config } = loaded;
+  if (config.fitness.type !== "tasks") throw new UserError(`fitness.type: "${config.fitness.type}" is not wired in yet`);
+  const fitnessConfig = config.fitness;
+  if (!loaded.tasksPath) throw new UserError(`${loaded.file}: tasks: required by fitness type "tasks"`);
   const suite = loadTaskSuite(loaded.tasksPath);
   const presets = resolvePresets(loaded);
   const roles = usedRoles(loaded, suite);
@@ -68,15 +71,15 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
     const g = gateway;
     const trainIds = suite.tasks.filter((t) => t.split === "train").map((t) => t.id);
     const worstCase = (role: Role, messages: ChatMessage[], maxTokens: number) => g.worstCase({ role, messages, maxTokens, sampleKey: "bound" });
-    const thorough = { ...config.fitness, samples: config.fitness.samples * 2 };
+    const thorough = { ...fitnessConfig, samples: fitnessConfig.samples * 2 };
     const evaluator = new CandidateEvaluator({
-      fitness: new TaskFitness(suite, config.fitness),
+      fitness: new TaskFitness(suite, fitnessConfig),
       thorough: config.budget.policy === "adaptive" ? { fitness: new TaskFitness(suite, thorough), bound: evaluationBound({ fitness: thorough, worstCase, answerMaxTokens: 512, verifierMaxTokens: 1024 }) } : undefined,
       tasks: suite.tasks,
       store,
       bind: (account) => g.bind(account),
-      bound: evaluationBound({ fitness: config.fitness, worstCase, answerMaxTokens: 512, verifierMaxTokens: 1024 }),
-      minibatchIds: chooseMinibatch(trainIds, config.fitness.minibatch, stream(config.seed, "minibatch")),
+      bound: evaluationBound({ fitness: fitnessConfig, worstCase, answerMaxTokens: 512, verifierMaxTokens: 1024 }),
+      minibatchIds: chooseMinibatch(trainIds, fitnessConfig.minibatch, stream(config.seed, "minibatch")),
     });
     const emit = (event: RunEvent) => {
       store.appendEvent(event.type, event);

@@ -10,9 +10,9 @@ export interface LoadedCampaign {
   config: CampaignConfig;
   /** The campaign file, absolute. */
   file: string;
-  /** Absolute paths of the files the campaign names. */
+  /** Absolute paths of the files the campaign names (tasks: when it names one). */
   harnessPath: string;
-  tasksPath: string;
+  tasksPath?: string;
   seedHarness: string;
 }
 
@@ -77,9 +77,10 @@ export function loadCampaign(file: string, opts: LoadOptions = {}): LoadedCampai
   const config = parseCampaign(raw, label);
   const dir = dirname(abs);
   const harnessPath = resolve(dir, config.harness);
-  const tasksPath = resolve(dir, config.tasks);
+  const tasksPath = config.tasks === undefined ? undefined : resolve(dir, config.tasks);
   if (!existsSync(harnessPath)) throw new UserError(`${label}: harness: file not found: ${config.harness}`);
-  if (!existsSync(tasksPath)) throw new UserError(`${label}: tasks: file not found: ${config.tasks}`);
+  if (tasksPath && !existsSync(tasksPath)) throw new UserError(`${label}: tasks: file not found: ${config.tasks}`);
+  if (!tasksPath && config.fitness.type === "tasks") throw new UserError(`${label}: tasks: required by fitness type "tasks" (a task suite file)`);
   const seedHarness = readFileSync(harnessPath, "utf8");
   if (seedHarness.trim() === "") throw new UserError(`${label}: harness: ${config.harness} is empty`);
   return { config, file: abs, harnessPath, tasksPath, seedHarness };

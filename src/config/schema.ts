@@ -121,21 +121,47 @@ export const OnePassStrategySchema = z
 
 export const StrategySchema = z.discriminatedUnion("name", [IslandsStrategySchema, BestOfNStrategySchema, SequentialRevisionStrategySchema, OnePassStrategySchema]);
 
-export const FitnessSchema = z.discriminatedUnion("type", [
-  z
-    .object({
-      type: z.literal("tasks"),
-      /** Train tasks scored first (cascade); only children that beat their parent here get the full train set. */
-      minibatch: positiveInt.default(8),
-      /** Samples per task (answers are sampled; more samples, less noise). */
-      samples: positiveInt.default(1),
-      /** Verifier samples per rubric judgement (majority/mean). */
-      verifierSamples: positiveInt.default(1),
-      /** Failed tasks quoted in the feedback text. */
-      feedbackItems: positiveInt.default(6),
-    })
-    .strict(),
-]);
+export const TaskFitnessSchema = z
+  .object({
+    type: z.literal("tasks"),
+    /** Train tasks scored first (cascade); only children that beat their parent here get the full train set. */
+    minibatch: positiveInt.default(8),
+    /** Samples per task (answers are sampled; more samples, less noise). */
+    samples: positiveInt.default(1),
+    /** Verifier samples per rubric judgement (they vote). */
+    verifierSamples: positiveInt.default(1),
+    /** Failed tasks quoted in the feedback text. */
+    feedbackItems: positiveInt.default(6),
+  })
+  .strict();
+
+/** A TypeScript or JavaScript module whose default export is `defineFitness(...)`; run in a worker thread. */
+export const ModuleFitnessSchema = z
+  .object({
+    type: z.literal("module"),
+    /** Path to the module (relative to the campaign file). */
+    path: z.string().min(1),
+    /** Per evaluation; past it the candidate fails with the reason and the worker is replaced. */
+    timeoutMs: positiveInt.default(60_000),
+    /** Heap limit of the worker thread; a module that passes it fails that candidate. */
+    memoryMb: positiveInt.default(512),
+    /** Options handed to the module as `ctx.options`. */
+    options: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+/** Any program: the harness on stdin (and its path in HARNESS_FILE), a JSON `{ score, feedback? }` on stdout. */
+export const CommandFitnessSchema = z
+  .object({
+    type: z.literal("command"),
+    /** The command line, run by the shell in the campaign file's folder (or `cwd`). */
+    run: z.string().min(1),
+    cwd: z.string().optional(),
+    timeoutMs: positiveInt.default(60_000),
+  })
+  .strict();
+
+export const FitnessSchema = z.discriminatedUnion("type", [TaskFitnessSchema, ModuleFitnessSchema, CommandFitnessSchema]);
 
 export const CampaignSchema = z
   .object({
@@ -143,8 +169,8 @@ export const CampaignSchema = z
     seed: z.number().int().default(0),
     /** Path to the seed harness (relative to the campaign file). */
     harness: z.string().min(1),
-    /** Path to the task suite, YAML or JSONL (relative to the campaign file). */
-    tasks: z.string().min(1),
+    /** Path to the task suite, YAML or JSONL, or a promptfoo test file (relative to the campaign file). Required by `fitness: { type: tasks }`. */
+    tasks: z.string().min(1).optional(),
     models: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "a model key of letters, digits, _ . -"), ModelSchema).refine((m) => Object.keys(m).length > 0, "at least one model"),
     roles: z.object({ evolver: RoleBindingSchema, user: RoleBindingSchema, verifier: RoleBindingSchema.optional() }).strict(),
     fitness: FitnessSchema.default({ type: "tasks", minibatch: 8, samples: 1, verifierSamples: 1, feedbackItems: 6 }),
@@ -171,5 +197,8 @@ export type SequentialRevisionStrategyConfig = z.output<typeof SequentialRevisio
 export type OnePassStrategyConfig = z.output<typeof OnePassStrategySchema>;
 export type StrategyConfig = z.output<typeof StrategySchema>;
 export type FitnessConfig = z.output<typeof FitnessSchema>;
+export type TaskFitnessConfig = z.output<typeof TaskFitnessSchema>;
+export type ModuleFitnessConfig = z.output<typeof ModuleFitnessSchema>;
+export type CommandFitnessConfig = z.output<typeof CommandFitnessSchema>;
 export type RoleBinding = z.output<typeof RoleBindingSchema>;
 export type Price = z.output<typeof PriceSchema>;
