@@ -65,7 +65,7 @@ function labelAngle(data: readonly Record<string, unknown>[], name: string): num
   return longest <= 12 ? 0 : -30;
 }
 
-function frame(title: string, values: Json[], layer: Json[]): TopLevelSpec {
+function frame(title: string, values: Json[], layer: Json[], extra: Json = {}): TopLevelSpec {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title,
@@ -77,6 +77,7 @@ function frame(title: string, values: Json[], layer: Json[]): TopLevelSpec {
     config: { font: "sans-serif", mark: { color: SINGLE_COLOUR } },
     data: { values },
     layer,
+    ...extra,
   } as unknown as TopLevelSpec;
 }
 
@@ -103,9 +104,30 @@ async function render(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/** A vertical rule at an x value, labelled by kind (e.g. "migration", "reset"). */
+export interface RuleMark {
+  x: number;
+  label: string;
+}
+
+/** Grey dashed vertical rules at quantitative x positions, one colour and dash per label, with their own legend. */
+function ruleLayer(rules: readonly RuleMark[], xField: string, xTitle: string): Json {
+  const labels = [...new Set(rules.map((r) => r.label))];
+  return {
+    data: { values: rules.map((r) => ({ [xField]: r.x, rule: r.label })) },
+    mark: { type: "rule", strokeWidth: 1.5, opacity: 0.7 },
+    encoding: {
+      x: { field: field(xField), type: "quantitative", title: xTitle },
+      color: { field: "rule", type: "nominal", title: "Event", scale: { domain: labels, range: ["#7f7f7f", "#d62728", "#9467bd", "#8c564b"] } },
+      strokeDash: { field: "rule", type: "nominal", title: "Event", scale: { domain: labels, range: [[4, 3], [1, 0], [2, 2], [6, 2]] } },
+    },
+  };
+}
+
 /**
  * One line per `series` value with points marked, optionally a shaded band
- * between the `band.low` and `band.high` fields (per series when given).
+ * between the `band.low` and `band.high` fields (per series when given), and
+ * optionally vertical `rules` (quantitative x only) marking events such as migrations.
  */
 export async function lineChartSvg(opts: {
   title: string;
@@ -115,6 +137,7 @@ export async function lineChartSvg(opts: {
   data: readonly Record<string, unknown>[];
   band?: { low: string; high: string };
   yDomain?: [number, number];
+  rules?: readonly RuleMark[];
 }): Promise<string> {
   const clip = opts.yDomain !== undefined;
   const type = xType(opts.data, opts.x.field);
@@ -145,7 +168,10 @@ export async function lineChartSvg(opts: {
       ...colour(opts.series),
     },
   });
-  return render(frame(opts.title, copyRows(opts.data), layer));
+  const rules = type === "quantitative" ? (opts.rules ?? []) : [];
+  if (rules.length === 0) return render(frame(opts.title, copyRows(opts.data), layer));
+  layer.unshift(ruleLayer(rules, opts.x.field, opts.x.title)); // under the lines
+  return render(frame(opts.title, copyRows(opts.data), layer, { resolve: { scale: { color: "independent", strokeDash: "independent" } } }));
 }
 
 /**

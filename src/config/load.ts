@@ -68,8 +68,19 @@ function checkRoles(config: CampaignConfig, label: string): void {
 
 export function loadCampaign(file: string, opts: LoadOptions = {}): LoadedCampaign {
   const abs = resolve(file);
-  const label = file;
-  let raw = readStructured(abs, label);
+  return fromRaw(readStructured(abs, file), abs, file, opts);
+}
+
+/**
+ * A campaign given as an object (the library API); relative paths resolve against
+ * `baseDir`. Errors are labelled "campaign".
+ */
+export function loadCampaignObject(campaign: unknown, baseDir: string, opts: LoadOptions = {}): LoadedCampaign {
+  return fromRaw(structuredClone(campaign), resolve(baseDir, "campaign.yaml"), "campaign", opts);
+}
+
+function fromRaw(input: unknown, abs: string, label: string, opts: LoadOptions): LoadedCampaign {
+  let raw = input;
   if (raw !== null && typeof raw === "object" && !Array.isArray(raw)) {
     raw = applyOverrides(raw as Record<string, unknown>, opts.sets ?? []);
     if (opts.seed !== undefined) (raw as Record<string, unknown>).seed = opts.seed;

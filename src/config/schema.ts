@@ -32,6 +32,10 @@ export const ModelSchema = z
     concurrency: positiveInt.default(8),
     timeoutMs: positiveInt.default(60_000),
     maxRetries: z.number().int().min(0).max(20).default(5),
+    /** Requests per minute the gateway may send to this model (cache hits don't count); spaced evenly. */
+    rpm: z.number().positive().optional(),
+    /** Tokens (input + output) per minute; a call counts its worst case until its usage is known. */
+    tpm: z.number().positive().optional(),
   })
   .strict();
 

@@ -9,7 +9,13 @@ export type Check =
   | { type: "regex"; pattern: string; flags?: string }
   | { type: "numeric"; expected: string | number; tolerance?: number }
   | { type: "json"; expected?: unknown; schema?: Record<string, unknown> }
-  | { type: "rubric"; rubric: string };
+  | { type: "rubric"; rubric: string }
+  /** The answer contains `value` (case-insensitive unless `caseSensitive`); `negate` inverts the verdict. */
+  | { type: "contains"; value: string; caseSensitive?: boolean; negate?: boolean }
+  /** A JavaScript assertion from the user's own suite file (see checks.ts `checkJs`). */
+  | { type: "js"; code: string; vars?: Record<string, unknown>; threshold?: number }
+  /** Every sub-check must pass; the score is their (weighted) mean. Never holds a rubric: the verifier judges those. */
+  | { type: "all"; checks: Exclude<Check, { type: "rubric" }>[]; weights?: number[] };
 
 export interface Task {
   id: string;

@@ -9,7 +9,9 @@ import { costOfUsage, resolveUsage, usdOf, worstCase } from "./cost.js";
 import { Endpoint, NO_KEY } from "./endpoint.js";
 import { cacheKeyOf, effectiveParams } from "./params.js";
 import { pickModel, resolveRoles, type RoleTable } from "./roles.js";
-import { isSimModel, simPrice } from "./sim-prices.js";
+import { resolvePrice } from "./prices.js";
+import { rateLimiterFor, type Clock, type RateLimiter } from "./rate-limit.js";
+import { isSimModel } from "./sim-prices.js";
 import { countCall, emptyModelStats, summarize, type GatewayStats, type ModelStats } from "./stats.js";
 import type { Complete, CompletionRequest, CompletionResponse } from "./types.js";
 
@@ -22,6 +24,8 @@ export interface GatewayOptions {
   simBaseURL?: string;
   /** Where API keys are read from (default: process.env). */
   env?: Record<string, string | undefined>;
+  /** Time source of the per-model rate limiters (tests pass a fake one). */
+  clock?: Clock;
 }
 
 export interface Gateway {
@@ -44,6 +48,8 @@ interface ModelRuntime {
   endpoint: Endpoint;
   price: Price | undefined;
   limit: LimitFunction;
+  /** `rpm` / `tpm`, for calls sent to the endpoint (cache hits don't count). */
+  rate: RateLimiter | undefined;
   stats: ModelStats;
 }
 
@@ -59,7 +65,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const env = opts.env ?? process.env;
   const roles: RoleTable = resolveRoles(config);
   const models = new Map<string, ModelRuntime>();
-  for (const [key, cfg] of Object.entries(config.models)) models.set(key, createRuntime(key, cfg, config, env, opts.simBaseURL));
+  for (const [key, cfg] of Object.entries(config.models)) models.set(key, createRuntime(key, cfg, config, env, opts.simBaseURL, opts.clock));
   const global = pLimit(config.concurrency);
   const inflight = new Map<string, Promise<ResponseRecord>>();
   const running = new Set<Promise<unknown>>();
@@ -80,10 +86,26 @@ export function createGateway(opts: GatewayOptions): Gateway {
     return models.get(pickModel(bound, config.seed, req.role, req.sampleKey))!;
   }
 
-  /** Ask the endpoint, then store the response and log the call before anyone sees it. */
-  async function fetchAndStore(m: ModelRuntime, req: CompletionRequest, cacheKey: string, params: Record<string, unknown>): Promise<ResponseRecord> {
-    return m.limit(() =>
-      global(async () => {
+  /**
+   * Ask the endpoint, then store the response and log the call before anyone sees it.
+   * The rate limiter is passed before the global slot is taken, so a throttled model
+   * holds only its own slots while it waits; it counts `worstTokens` until usage is known.
+   */
+  async function fetchAndStore(m: ModelRuntime, req: CompletionRequest, cacheKey: string, params: Record<string, unknown>, worstTokens: number): Promise<ResponseRecord> {
+    return m.limit(async () => {
+      const ticket = await m.rate?.acquire(worstTokens);
+      let used = worstTokens; // a failed call keeps its worst case: the endpoint may have counted it
+      try {
+        const rec = await send();
+        used = rec.inputTokens + rec.outputTokens;
+        return rec;
+      } finally {
+        if (ticket) m.rate!.settle(ticket, used);
+      }
+    });
+
+    function send(): Promise<ResponseRecord> {
+      return global(async () => {
         const started = performance.now();
         let reply;
         try {
@@ -114,8 +136,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
           store.recordCall(callRow(rec, req, m.key, false, latencyMs, reply.attempts));
         });
         return rec;
-      }),
-    );
+      });
+    }
   }
 
   async function complete(req: CompletionRequest, account: Ledger = root): Promise<CompletionResponse> {
@@ -144,7 +166,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
           rec = await shared;
           cached = true;
         } else {
-          const p = fetchAndStore(m, req, cacheKey, params);
+          const p = fetchAndStore(m, req, cacheKey, params, worst.tokens);
           inflight.set(cacheKey, p);
           const forget = () => inflight.delete(cacheKey);
           p.then(forget, forget);
@@ -200,7 +222,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   };
 }
 
-function createRuntime(key: string, cfg: ModelConfig, config: CampaignConfig, env: Record<string, string | undefined>, simBaseURL: string | undefined): ModelRuntime {
+function createRuntime(key: string, cfg: ModelConfig, config: CampaignConfig, env: Record<string, string | undefined>, simBaseURL: string | undefined, clock: Clock | undefined): ModelRuntime {
   let apiKey = NO_KEY;
   if (cfg.apiKeyEnv !== undefined) {
     const value = env[cfg.apiKeyEnv];
@@ -215,9 +237,10 @@ function createRuntime(key: string, cfg: ModelConfig, config: CampaignConfig, en
     }
     baseURL = simBaseURL;
   }
-  const price = cfg.price ?? (sim ? simPrice(cfg.model) : undefined);
+  // The campaign's price, else the sim's, else the built-in table's (see prices.ts), else unknown.
+  const { price } = resolvePrice(cfg);
   if (config.budget.usd !== undefined && price === undefined) {
-    throw new UserError(`models.${key}.price: required because budget.usd is set`);
+    throw new UserError(`models.${key}.price: required because budget.usd is set (the built-in price table has no '${cfg.model}')`);
   }
   return {
     key,
@@ -225,6 +248,7 @@ function createRuntime(key: string, cfg: ModelConfig, config: CampaignConfig, en
     endpoint: new Endpoint(key, cfg, baseURL ?? OPENAI_BASE_URL, apiKey),
     price,
     limit: pLimit(cfg.concurrency),
+    rate: rateLimiterFor(cfg, clock),
     stats: emptyModelStats(key, cfg.model, price !== undefined),
   };
 }

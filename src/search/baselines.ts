@@ -4,7 +4,7 @@ import type { IslandGenerationInput, IslandGenerationResult } from "./island-gen
 import { IslandPool } from "./island-pool.js";
 import type { RunStatus, SearchContext, StrategyResult } from "./context.js";
 import { evaluateSeed, finalize, reserveForFinal, type SeedResult } from "./finalize.js";
-import { absorb, AnytimeCurve, carveConversations, handlers } from "./rounds.js";
+import { absorb, AnytimeCurve, carveConversations, everyEvaluationFailed, handlers } from "./rounds.js";
 import type { Candidate } from "./types.js";
 
 /**
@@ -122,6 +122,13 @@ export async function runBaseline(ctx: SearchContext): Promise<StrategyResult> {
         all.push(...fresh);
       }
       curve.record(round, results.flatMap((x) => x.children));
+      const allFailed = everyEvaluationFailed(results, round);
+      if (allFailed) {
+        status = "failed";
+        reason = allFailed;
+        round++;
+        break;
+      }
     }
   } finally {
     await pool.close();

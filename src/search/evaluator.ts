@@ -17,12 +17,18 @@ export type Effort = "normal" | "thorough";
 export interface EvaluatorDeps {
   fitness: Fitness;
   /** The same fitness with more samples per task; `fitness` when absent. */
-  thorough?: { fitness: Fitness; bound: EvaluationBound };
+  thorough?: { fitness: Fitness; bound?: EvaluationBound };
   tasks: readonly Task[];
   store: RunStore;
   /** The gateway bound to an account. */
   bind: (account: Ledger) => Complete;
-  bound: EvaluationBound;
+  /**
+   * Worst case of an evaluation, carved before it starts. Absent for plug-in fitness
+   * (a module's own model calls cannot be bounded in advance): those draw on the
+   * caller's account call by call.
+   */
+  bound?: EvaluationBound;
+  /** Train tasks of the cascade's first stage; empty means no cascade (one evaluation per candidate). */
   minibatchIds: readonly string[];
 }
 
@@ -55,13 +61,18 @@ export class CandidateEvaluator {
     this.effort = this.deps.thorough ? effort : "normal";
   }
 
-  private get active(): { fitness: Fitness; bound: EvaluationBound } {
+  private get active(): { fitness: Fitness; bound?: EvaluationBound } {
     return this.effort === "thorough" && this.deps.thorough ? this.deps.thorough : this.deps;
   }
 
   /** Upper bound, per role, of what evaluating `harness` on `tasks` can cost at the current effort. */
   worstCase(harness: string, tasks: readonly Task[]): Partial<Record<Role, Cost>> {
-    return this.active.bound(harness, tasks);
+    return this.active.bound?.(harness, tasks) ?? {};
+  }
+
+  /** Whether evaluations carve their worst case (task suites) or draw call by call (plug-ins). */
+  get bounded(): boolean {
+    return this.active.bound !== undefined;
   }
 
   get minibatchIds(): readonly string[] {
@@ -76,14 +87,14 @@ export class CandidateEvaluator {
   /** Evaluate `harness` on a split (or some of its tasks) within its own carved allowance. */
   async evaluate(account: Ledger, harness: string, split: Split, ids?: readonly string[]): Promise<Evaluation> {
     const { fitness, bound } = this.active;
-    const allowance = account.carve(bound(harness, this.tasksOf(split, ids)));
+    const allowance = bound ? account.carve(bound(harness, this.tasksOf(split, ids))) : account;
     if (!allowance) throw new BudgetExhaustedError("user", "usd", `budget too small for an evaluation on ${ids ? ids.length : split} tasks`);
     try {
       const complete = this.deps.bind(allowance);
       const ctx: FitnessContext = { user: complete, verifier: complete };
       return await fitness.evaluate(harness, { split, taskIds: ids }, ctx);
     } finally {
-      allowance.close();
+      if (allowance !== account) allowance.close();
     }
   }
 
@@ -94,10 +105,14 @@ export class CandidateEvaluator {
     try {
       const fitness: Fitness = { evaluate: (h, opts) => this.evaluate(account, h, opts.split, opts.taskIds) };
       const noCtx = {} as FitnessContext;
-      const result = await cascadeEvaluate(fitness, c.harness, noCtx, { minibatchIds: this.deps.minibatchIds, parentMinibatch: c.parentMinibatch });
+      // Without a minibatch (plug-in fitness) a candidate is evaluated once, and that score stands for both stages.
+      const result = this.deps.minibatchIds.length
+        ? await cascadeEvaluate(fitness, c.harness, noCtx, { minibatchIds: this.deps.minibatchIds, parentMinibatch: c.parentMinibatch })
+        : await once(fitness, c.harness);
       const error = result.minibatch.error ?? result.full?.error;
       store.transaction(() => {
-        for (const e of [result.minibatch, result.full]) if (e) this.record(c.id, e);
+        const stages = this.deps.minibatchIds.length ? [result.minibatch, result.full] : [result.full ?? result.minibatch];
+        for (const e of stages) if (e) this.record(c.id, e);
         store.updateCandidateStatus(c.id, error ? "failed" : "evaluated", error ?? null);
       });
       if (error) return { ok: false, reason: error };
@@ -126,4 +141,9 @@ export class CandidateEvaluator {
       error: e.error ?? null,
     });
   }
+}
+
+async function once(fitness: Fitness, harness: string): Promise<{ minibatch: Evaluation; full?: Evaluation }> {
+  const full = await fitness.evaluate(harness, { split: "train" }, {} as FitnessContext);
+  return { minibatch: { ...full, stage: "minibatch" }, full: full.error ? undefined : { ...full, stage: "full" } };
 }

@@ -52,6 +52,8 @@ export async function evaluateSeed(ctx: SearchContext): Promise<SeedResult> {
 
 /** Worst case of the end-of-run evaluations, carved before the search so the search cannot eat it. */
 export function reserveForFinal(ctx: SearchContext): Ledger | undefined {
+  // Plug-in fitness has no worst case to reserve; its final evaluations draw on what is left.
+  if (!ctx.evaluator.bounded) return undefined;
   const finalists = "finalists" in ctx.config.strategy ? ctx.config.strategy.finalists : 1;
   // Children may grow; plan for harnesses up to twice the seed's length (plus room).
   const probe = ctx.seedHarness + " ".repeat(ctx.seedHarness.length + 2000);

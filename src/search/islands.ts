@@ -2,7 +2,7 @@ import type { IslandsStrategyConfig } from "../config/schema.js";
 import type { IslandGenerationInput, IslandGenerationResult } from "./island-generation.js";
 import { IslandPool } from "./island-pool.js";
 import { spendPlan } from "../budget/policy.js";
-import { absorb, AnytimeCurve, carveConversations, handlers, spendSoFar } from "./rounds.js";
+import { absorb, AnytimeCurve, carveConversations, everyEvaluationFailed, handlers, spendSoFar } from "./rounds.js";
 import type { IslandStats, RunStatus, SearchContext, StrategyResult } from "./context.js";
 import { evaluateSeed, finalize, reserveForFinal } from "./finalize.js";
 import { diversity, migrate, nextPopulation, resetIslands, type Populations } from "./migration.js";
@@ -102,9 +102,10 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
         budgetHit,
         spend: spendSoFar(ctx),
       });
-      if (children === 0 && results.every((r) => r.stats.failedEvaluations > 0 && r.children.length === 0)) {
+      const allFailed = everyEvaluationFailed(results, generation);
+      if (allFailed) {
         status = "failed";
-        reason = "every candidate of the generation failed its evaluation";
+        reason = allFailed;
         generation++;
         break;
       }

@@ -113,3 +113,12 @@ export class AnytimeCurve {
     this.points.push({ round, usd: s.usd, tokens: s.tokens, calls: s.calls, bestTrain: this.best?.train ?? null, bestId: this.best?.id ?? null });
   }
 }
+
+/** When every candidate a round evaluated failed its evaluation: why (the first reason), else undefined. */
+export function everyEvaluationFailed(results: readonly IslandGenerationResult[], round: number): string | undefined {
+  const failed = results.reduce((n, r) => n + r.stats.failedEvaluations, 0);
+  const evaluated = results.reduce((n, r) => n + r.children.length, 0);
+  if (failed === 0 || evaluated > 0) return undefined;
+  const first = results.flatMap((r) => r.failures).find((f) => f.reason.startsWith("evaluation failed"))?.reason ?? "no reason given";
+  return `every candidate of round ${round + 1} failed its evaluation (${failed} failed; first: ${first.replace(/^evaluation failed: /, "")})`;
+}

@@ -1,0 +1,342 @@
+/**
+ * Fitness from a user's module (`export default defineFitness(...)`), run in worker threads
+ * with a heap limit and a timeout. A module's faults (it throws, returns a bad score, hangs,
+ * crashes, runs out of memory) fail that candidate only; the worker is replaced when needed.
+ * Model calls the module makes travel to this thread and go through the caller's `Complete`,
+ * so they are metered, cached and capped like every other call.
+ */
+import { createHash } from "node:crypto";
+import { Worker } from "node:worker_threads";
+import type { Cost } from "../budget/types.js";
+import type { ChatMessage, CompletionRequest, CompletionResponse } from "../llm/types.js";
+import type { EvaluateOptions, Evaluation, Fitness, FitnessContext, Split, Task, TaskResult } from "./types.js";
+
+export interface ModuleFitnessOptions {
+  /** Absolute path of the module (.ts, .mts, .js, .mjs). */
+  file: string;
+  /** Per evaluation, from the moment the module's function is called. */
+  timeoutMs: number;
+  /** Heap limit of each worker (V8 old generation). */
+  memoryMb: number;
+  /** Handed to the module as `ctx.options`. */
+  options?: Record<string, unknown>;
+  /** Campaign seed: `ctx.random()` streams derive from it, the harness and the split. */
+  seed: number;
+  /** The campaign's task suite, if any (the module sees the tasks of the evaluated split). */
+  tasks?: readonly Task[];
+  /** Workers kept (evaluations run in parallel up to this many). Default 2. */
+  poolSize?: number;
+  /** Time allowed to load the module in a fresh worker. Default max(timeoutMs, 30 s). */
+  loadTimeoutMs?: number;
+}
+
+// ---- messages between this thread and a module worker ----
+
+export interface ModuleWorkerData {
+  file: string;
+}
+
+export type ToModuleWorker =
+  | {
+      type: "evaluate";
+      id: number;
+      harness: string;
+      split: Split;
+      tasks: { id: string; input: string; check: unknown }[];
+      options: Record<string, unknown>;
+      randomSeed: string;
+      hasVerifier: boolean;
+    }
+  | { type: "probe"; id: number }
+  | { type: "abort"; id: number }
+  | { type: "reply"; call: number; ok: true; text: string }
+  | { type: "reply"; call: number; ok: false; name: string; message: string };
+
+export type FromModuleWorker =
+  | { type: "started"; id: number }
+  | { type: "call"; id: number; call: number; role: "user" | "verifier"; messages: ChatMessage[]; sampleKey: string; maxTokens?: number }
+  | { type: "result"; id: number; ok: true; score: number; feedback: string; results: TaskResult[] }
+  | { type: "result"; id: number; ok: false; error: string };
+
+/** Errors a module must not swallow into a failed candidate: they stop the run (or the caller's work). */
+function isFatal(e: unknown): boolean {
+  const err = e as { name?: string; permanent?: boolean } | null;
+  return err?.name === "BudgetExhaustedError" || (err?.name === "LlmCallError" && err.permanent === true);
+}
+
+/** Sums the cost of the calls of one evaluation (cached responses count their usd only, as in TaskFitness). */
+class CostTally {
+  readonly cost: Cost = { usd: 0, tokens: 0, calls: 0 };
+  add(res: CompletionResponse): void {
+    this.cost.usd += res.costUsd;
+    if (res.cached) return;
+    this.cost.tokens += res.usage.inputTokens + res.usage.outputTokens;
+    this.cost.calls += 1;
+  }
+}
+
+interface Outcome {
+  score: number;
+  feedback: string;
+  results: TaskResult[];
+  error?: string;
+}
+
+/** What a slot's listeners forward to the evaluation running on it. */
+interface Running {
+  id: number;
+  message(msg: FromModuleWorker): void;
+  crashed(reason: string): void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+  dead: boolean;
+  /** The module loaded in this worker once already (later evaluations start at once). */
+  warm: boolean;
+  running?: Running;
+}
+
+const KILL_GRACE_MS = 100;
+
+export class ModuleFitness implements Fitness {
+  readonly file: string;
+  private readonly slots: Slot[] = [];
+  private readonly waiters: (() => void)[] = [];
+  private readonly dying = new Set<Worker>();
+  private readonly poolSize: number;
+  private readonly loadTimeoutMs: number;
+  private nextId = 0;
+  private closed = false;
+
+  constructor(private readonly opts: ModuleFitnessOptions) {
+    this.file = opts.file;
+    for (const k of ["timeoutMs", "memoryMb"] as const) {
+      if (!(Number.isFinite(opts[k]) && opts[k] > 0)) throw new RangeError(`ModuleFitness: ${k} must be a positive number`);
+    }
+    this.poolSize = Math.max(1, Math.floor(opts.poolSize ?? 2));
+    this.loadTimeoutMs = opts.loadTimeoutMs ?? Math.max(opts.timeoutMs, 30_000);
+  }
+
+  async evaluate(harness: string, opts: EvaluateOptions, ctx: FitnessContext): Promise<Evaluation> {
+    ctx.signal?.throwIfAborted();
+    const tasks = this.selectTasks(opts).map((t) => ({ id: t.id, input: t.input, check: t.check as unknown }));
+    const randomSeed = `${this.opts.seed}/module/${opts.split}/${createHash("sha256").update(harness).digest("hex")}`;
+    const tally = new CostTally();
+    const out = await this.withSlot(ctx.signal, (slot, id) =>
+      this.run(slot, id, tally, ctx, {
+        type: "evaluate",
+        id,
+        harness,
+        split: opts.split,
+        tasks,
+        options: this.opts.options ?? {},
+        randomSeed,
+        hasVerifier: ctx.verifier !== undefined,
+      }),
+    );
+    const evaluation: Evaluation = { score: out.score, feedback: out.feedback, split: opts.split, stage: "full", results: out.results, cost: tally.cost };
+    if (out.error !== undefined) evaluation.error = out.error;
+    return evaluation;
+  }
+
+  /**
+   * Loads the module in a worker and reports why it cannot serve as a fitness (it does not
+   * load, or its default export is not a fitness), or undefined when it can. Spends nothing:
+   * a campaign can check its module before the search starts.
+   */
+  async probe(): Promise<string | undefined> {
+    const noCalls = () => Promise.reject(new Error("probe: no model calls"));
+    const out = await this.withSlot(undefined, (slot, id) => this.run(slot, id, new CostTally(), { user: noCalls }, { type: "probe", id }));
+    return out.error;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const workers = [...this.slots.map((s) => s.worker), ...this.dying];
+    this.slots.length = 0;
+    this.dying.clear();
+    for (const w of this.waiters.splice(0)) w();
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  /** The tasks of the split, or the given ids among them (ids not in the suite are ignored). */
+  private selectTasks(opts: EvaluateOptions): Task[] {
+    const inSplit = (this.opts.tasks ?? []).filter((t) => t.split === opts.split);
+    if (opts.taskIds === undefined) return inSplit;
+    const wanted = new Set(opts.taskIds);
+    return inSplit.filter((t) => wanted.has(t.id));
+  }
+
+  // ---- the pool ----
+
+  private async withSlot(signal: AbortSignal | undefined, f: (slot: Slot, id: number) => Promise<Outcome>): Promise<Outcome> {
+    const slot = await this.acquire(signal);
+    try {
+      return await f(slot, this.nextId++);
+    } finally {
+      slot.busy = false;
+      if (slot.dead) this.remove(slot);
+      this.waiters.shift()?.();
+    }
+  }
+
+  private async acquire(signal: AbortSignal | undefined): Promise<Slot> {
+    for (;;) {
+      if (this.closed) throw new Error(`ModuleFitness(${this.file}) is closed`);
+      signal?.throwIfAborted();
+      for (const s of [...this.slots]) if (s.dead && !s.busy) this.remove(s);
+      const idle = this.slots.find((s) => !s.busy);
+      if (idle) {
+        idle.busy = true;
+        return idle;
+      }
+      if (this.slots.length < this.poolSize) {
+        const slot = this.spawn();
+        slot.busy = true;
+        return slot;
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  private remove(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+  }
+
+  private spawn(): Slot {
+    const fromSource = import.meta.url.endsWith(".ts");
+    const url = new URL(fromSource ? "./module-worker.ts" : "./module-worker.js", import.meta.url);
+    const workerData: ModuleWorkerData = { file: this.opts.file };
+    const resourceLimits = { maxOldGenerationSizeMb: this.opts.memoryMb };
+    // Running from TypeScript sources (tests, tsx), the worker registers the tsx loader first.
+    const bootstrap = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
+    const worker = fromSource
+      ? new Worker(bootstrap, { eval: true, workerData, resourceLimits })
+      : new Worker(url, { workerData, resourceLimits });
+    const slot: Slot = { worker, busy: false, dead: false, warm: false };
+    let crash: string | undefined;
+    worker.on("message", (msg: FromModuleWorker) => {
+      if (slot.running && msg.id === slot.running.id) slot.running.message(msg);
+      else if (msg.type === "call") worker.postMessage({ type: "reply", call: msg.call, ok: false, name: "Error", message: "the evaluation has ended" } satisfies ToModuleWorker);
+    });
+    worker.on("error", (e: Error & { code?: string }) => {
+      slot.dead = true;
+      const oom = e.code === "ERR_WORKER_OUT_OF_MEMORY";
+      crash ??= `the fitness worker crashed: ${e.message}${oom ? ` (memoryMb: ${this.opts.memoryMb})` : ""}`;
+      slot.running?.crashed(crash);
+    });
+    worker.on("exit", (code) => {
+      slot.dead = true;
+      this.dying.delete(worker);
+      slot.running?.crashed(crash ?? `the fitness worker crashed: it exited with code ${code}`);
+    });
+    this.slots.push(slot);
+    return slot;
+  }
+
+  /** Stops a worker: its module's signal fires, and shortly after the thread is terminated. */
+  private kill(slot: Slot, id: number): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    this.dying.add(slot.worker);
+    slot.worker.postMessage({ type: "abort", id } satisfies ToModuleWorker);
+    const t = setTimeout(() => void slot.worker.terminate(), KILL_GRACE_MS);
+    t.unref?.();
+  }
+
+  // ---- one evaluation on one worker ----
+
+  private run(slot: Slot, id: number, tally: CostTally, ctx: FitnessContext, msg: ToModuleWorker): Promise<Outcome> {
+    const file = this.opts.file;
+    return new Promise<Outcome>((resolve, reject) => {
+      const inflight = new Set<Promise<unknown>>();
+      let fatal: { error: unknown } | undefined;
+      let ended = false;
+      let timer: NodeJS.Timeout | undefined;
+
+      const arm = (ms: number, reason: string) => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          this.kill(slot, id);
+          end({ score: 0, feedback: "", results: [], error: `${file}: ${reason}` });
+        }, ms);
+      };
+      const onAbort = () => {
+        this.kill(slot, id);
+        finish();
+        reject(ctx.signal?.reason);
+      };
+      const finish = () => {
+        ended = true;
+        clearTimeout(timer);
+        ctx.signal?.removeEventListener("abort", onAbort);
+        if (slot.running?.id === id) slot.running = undefined;
+      };
+      /** The evaluation is over; calls still in flight settle first, so its cost is complete. */
+      const end = (out: Outcome) => {
+        if (ended) return;
+        finish();
+        void Promise.allSettled([...inflight]).then(() => (fatal ? reject(fatal.error) : resolve(out)));
+      };
+      const failed = (error: string) => end({ score: 0, feedback: "", results: [], error: `${file}: ${error}` });
+
+      const call = (m: Extract<FromModuleWorker, { type: "call" }>) => {
+        const reply = (r: ToModuleWorker) => {
+          if (!slot.dead) slot.worker.postMessage(r);
+        };
+        const refuse = (e: unknown) => {
+          const err = e as { name?: unknown; message?: unknown } | null;
+          reply({ type: "reply", call: m.call, ok: false, name: typeof err?.name === "string" ? err.name : "Error", message: typeof err?.message === "string" ? err.message : String(e) });
+        };
+        if (fatal) return refuse(fatal.error);
+        const complete = m.role === "user" ? ctx.user : ctx.verifier;
+        if (!complete) return refuse(new Error("the campaign binds no verifier model (roles.verifier)"));
+        const req: CompletionRequest = { role: m.role, messages: m.messages, sampleKey: m.sampleKey };
+        if (m.maxTokens !== undefined) req.maxTokens = m.maxTokens;
+        let p: Promise<unknown>;
+        try {
+          p = complete(req).then(
+            (res) => {
+              tally.add(res);
+              reply({ type: "reply", call: m.call, ok: true, text: res.text });
+            },
+            (e: unknown) => {
+              if (isFatal(e) && !fatal) {
+                fatal = { error: e };
+                reply({ type: "abort", id });
+              }
+              refuse(e);
+            },
+          );
+        } catch (e) {
+          p = Promise.resolve();
+          refuse(e);
+        }
+        inflight.add(p);
+        void p.finally(() => inflight.delete(p));
+      };
+
+      slot.running = {
+        id,
+        message: (m) => {
+          if (ended) return;
+          if (m.type === "started") {
+            slot.warm = true;
+            arm(this.opts.timeoutMs, `no result within ${this.opts.timeoutMs} ms`);
+          } else if (m.type === "call") call(m);
+          else if (m.ok) end({ score: m.score, feedback: m.feedback, results: m.results });
+          else failed(m.error);
+        },
+        crashed: (reason) => {
+          if (!ended) failed(reason);
+        },
+      };
+      if (ctx.signal) ctx.signal.addEventListener("abort", onAbort, { once: true });
+      arm(slot.warm ? this.opts.timeoutMs : this.loadTimeoutMs, slot.warm ? `no result within ${this.opts.timeoutMs} ms` : `not loaded within ${this.loadTimeoutMs} ms`);
+      slot.worker.postMessage(msg);
+    });
+  }
+}
