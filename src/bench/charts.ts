@@ -53,10 +53,17 @@ function colour(series: Series | undefined): Json {
   };
 }
 
-/** Integer-valued x (e.g. generations) gets integer ticks only. */
+/**
+ * Integer-valued x (e.g. generations) gets integer ticks only. Over short ranges every
+ * integer is listed: Vega's tickMinStep still lets d3 pick half steps when the span is 1 or 2.
+ */
 function integerAxis(data: readonly Record<string, unknown>[], name: string): Json {
-  const ints = data.every((d) => d[name] === null || d[name] === undefined || Number.isInteger(d[name]));
-  return ints ? { axis: { tickMinStep: 1, format: "d" } } : {};
+  const xs = data.map((d) => d[name]).filter((v): v is number => v !== null && v !== undefined);
+  if (!xs.every((v) => Number.isInteger(v))) return {};
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  const values = xs.length > 0 && hi - lo <= 12 ? { values: Array.from({ length: hi - lo + 1 }, (_, i) => lo + i) } : {};
+  return { axis: { tickMinStep: 1, format: "d", ...values } };
 }
 
 /** Category labels stay horizontal while short, slant when long. */

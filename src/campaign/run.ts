@@ -1,11 +1,13 @@
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Ledger } from "../budget/ledger.js";
 import { budgetCaps } from "../budget/split.js";
 import { loadCampaign, type LoadedCampaign, type LoadOptions } from "../config/load.js";
 import { loadPreset, type Preset } from "../config/presets.js";
 import { UserError } from "../config/errors.js";
-import { ROLES, type Role } from "../config/schema.js";
+import { ROLES, type Role, type TaskFitnessConfig } from "../config/schema.js";
+import { CommandFitness } from "../fitness/command-fitness.js";
+import { ModuleFitness } from "../fitness/module-fitness.js";
 import type { Cost } from "../budget/types.js";
 import type { ChatMessage } from "../llm/types.js";
 import { chooseMinibatch } from "../fitness/cascade.js";
@@ -50,10 +52,7 @@ export async function evolve(campaignFile: string, opts: EvolveOptions): Promise
 export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): Promise<RunResult> {
   const started = Date.now();
   const { config } = loaded;
-  if (config.fitness.type !== "tasks") throw new UserError(`fitness.type: "${config.fitness.type}" is not wired in yet`);
-  const fitnessConfig = config.fitness;
-  if (!loaded.tasksPath) throw new UserError(`${loaded.file}: tasks: required by fitness type "tasks"`);
-  const suite = loadTaskSuite(loaded.tasksPath);
+  const suite = loaded.tasksPath ? loadTaskSuite(loaded.tasksPath) : undefined;
   const presets = resolvePresets(loaded);
   const roles = usedRoles(loaded, suite);
   if (existsSync(join(opts.out, "run.db"))) {
@@ -65,28 +64,20 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
   const needsSim = Object.values(config.models).some((m) => isSimModel(m.model) && !m.baseURL);
   const sim = needsSim ? await startSimServer({ world: config.sim.world, latencyMs: config.sim.latencyMs }) : undefined;
   let gateway: Gateway | undefined;
+  let closeFitness: (() => Promise<void>) | undefined;
   try {
     const ledger = new Ledger(budgetCaps(config.budget));
     gateway = createGateway({ config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env });
     const g = gateway;
-    const trainIds = suite.tasks.filter((t) => t.split === "train").map((t) => t.id);
-    const worstCase = (role: Role, messages: ChatMessage[], maxTokens: number) => g.worstCase({ role, messages, maxTokens, sampleKey: "bound" });
-    const thorough = { ...fitnessConfig, samples: fitnessConfig.samples * 2 };
-    const evaluator = new CandidateEvaluator({
-      fitness: new TaskFitness(suite, fitnessConfig),
-      thorough: config.budget.policy === "adaptive" ? { fitness: new TaskFitness(suite, thorough), bound: evaluationBound({ fitness: thorough, worstCase, answerMaxTokens: 512, verifierMaxTokens: 1024 }) } : undefined,
-      tasks: suite.tasks,
-      store,
-      bind: (account) => g.bind(account),
-      bound: evaluationBound({ fitness: fitnessConfig, worstCase, answerMaxTokens: 512, verifierMaxTokens: 1024 }),
-      minibatchIds: chooseMinibatch(trainIds, fitnessConfig.minibatch, stream(config.seed, "minibatch")),
-    });
+    const built = buildEvaluator(loaded, suite, store, g);
+    closeFitness = built.close;
+    const evaluator = built.evaluator;
     const emit = (event: RunEvent) => {
       store.appendEvent(event.type, event);
       opts.onEvent?.(event);
     };
     const ctx: SearchContext = {
-      turnBound: turnBound(g, evaluator, loaded.seedHarness, suite),
+      turnBound: turnBound(g, evaluator, loaded.seedHarness),
       config,
       seed: config.seed,
       seedHarness: loaded.seedHarness,
@@ -96,7 +87,7 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
       evaluator,
       store,
       emit,
-      taskContext: suite.tasks
+      taskContext: (suite?.tasks ?? [])
         .filter((t) => t.split === "train")
         .slice(0, 3)
         .map((t) => `- ${t.input.replace(/\s+/g, " ").slice(0, 240)}`)
@@ -112,12 +103,13 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
       candidates: result.candidates.length,
       store,
       ledger,
-      sim: simFigures(config, suite, result),
+      sim: suite ? simFigures(config, suite, result) : undefined,
       durationMs: Date.now() - started,
     });
     writeSummary(opts.out, summary);
     return { dir: opts.out, summary };
   } finally {
+    await closeFitness?.();
     await gateway?.close();
     await sim?.close();
     store.close();
@@ -129,18 +121,49 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
  * calls and a full train evaluation (plus its minibatch), for a harness up to twice the
  * seed's length. Rounds shrink their width so that every conversation can afford this.
  */
-function turnBound(g: Gateway, evaluator: CandidateEvaluator, seedHarness: string, suite: TaskSuite): Partial<Record<Role, Cost>> {
+function turnBound(g: Gateway, evaluator: CandidateEvaluator, seedHarness: string): Partial<Record<Role, Cost>> {
   const probe = seedHarness + " ".repeat(seedHarness.length + 2000);
   const evolverCall = g.worstCase({ role: "evolver", sampleKey: "bound", messages: [{ role: "system", content: " ".repeat(1500) }, { role: "user", content: probe + probe + " ".repeat(3000) }] });
-  const train = suite.tasks.filter((t) => t.split === "train");
-  const evaluation = evaluator.worstCase(probe, train);
+  const evaluation = evaluator.worstCase(probe, evaluator.tasksOf("train"));
   const minibatch = evaluator.worstCase(probe, evaluator.tasksOf("train", evaluator.minibatchIds));
   const sum = (a?: Cost, b?: Cost): Cost => ({ usd: (a?.usd ?? 0) + (b?.usd ?? 0), tokens: (a?.tokens ?? 0) + (b?.tokens ?? 0), calls: (a?.calls ?? 0) + (b?.calls ?? 0) });
   return {
     evolver: sum(evolverCall, evolverCall),
-    user: sum(evaluation.user, minibatch.user),
+    ...(evaluation.user ? { user: sum(evaluation.user, minibatch.user) } : {}),
     ...(evaluation.verifier ? { verifier: sum(evaluation.verifier, minibatch.verifier) } : {}),
   };
+}
+
+/**
+ * The fitness the campaign names, wrapped for the search: a task suite (cascade, carved
+ * worst case), a module (worker threads) or a command (any program).
+ */
+function buildEvaluator(loaded: LoadedCampaign, suite: TaskSuite | undefined, store: RunStore, g: Gateway): { evaluator: CandidateEvaluator; close?: () => Promise<void> } {
+  const { config } = loaded;
+  const f = config.fitness;
+  const dir = dirname(loaded.file);
+  const common = { tasks: suite?.tasks ?? [], store, bind: (account: Ledger) => g.bind(account) };
+  if (f.type === "module") {
+    const fitness = new ModuleFitness({ file: resolve(dir, f.path), timeoutMs: f.timeoutMs, memoryMb: f.memoryMb, options: f.options, seed: config.seed, tasks: suite?.tasks });
+    return { evaluator: new CandidateEvaluator({ ...common, fitness, minibatchIds: [] }), close: () => fitness.close() };
+  }
+  if (f.type === "command") {
+    const fitness = new CommandFitness({ run: f.run, cwd: resolve(dir, f.cwd ?? "."), timeoutMs: f.timeoutMs });
+    return { evaluator: new CandidateEvaluator({ ...common, fitness, minibatchIds: [] }) };
+  }
+  if (!suite) throw new UserError(`${loaded.file}: tasks: required by fitness type "tasks"`);
+  const trainIds = suite.tasks.filter((t) => t.split === "train").map((t) => t.id);
+  const worstCase = (role: Role, messages: ChatMessage[], maxTokens: number) => g.worstCase({ role, messages, maxTokens, sampleKey: "bound" });
+  const bound = (fitness: TaskFitnessConfig) => evaluationBound({ fitness, worstCase, answerMaxTokens: 512, verifierMaxTokens: 1024 });
+  const thorough = { ...f, samples: f.samples * 2 };
+  const evaluator = new CandidateEvaluator({
+    ...common,
+    fitness: new TaskFitness(suite, f),
+    thorough: config.budget.policy === "adaptive" ? { fitness: new TaskFitness(suite, thorough), bound: bound(thorough) } : undefined,
+    bound: bound(f),
+    minibatchIds: chooseMinibatch(trainIds, f.minibatch, stream(config.seed, "minibatch")),
+  });
+  return { evaluator };
 }
 
 function runStrategy(ctx: SearchContext): Promise<StrategyResult> {
@@ -165,7 +188,8 @@ function resolvePresets(loaded: LoadedCampaign): Preset[] {
   return presets;
 }
 
-function usedRoles(loaded: LoadedCampaign, suite: TaskSuite): Role[] {
+function usedRoles(loaded: LoadedCampaign, suite: TaskSuite | undefined): Role[] {
+  if (!suite || loaded.config.fitness.type !== "tasks") return ROLES.filter((r) => r !== "verifier" || loaded.config.roles.verifier !== undefined);
   const rubric = suite.tasks.some((t) => t.check.type === "rubric");
   if (rubric && !loaded.config.roles.verifier) {
     throw new UserError(`roles.verifier: required because ${loaded.config.tasks} has rubric tasks`);

@@ -9,3 +9,5 @@ export { TaskFitness, taskPrompt, type TaskFitnessOptions } from "./task-fitness
 export { cascadeEvaluate, chooseMinibatch, type CascadeOptions, type CascadeResult } from "./cascade.js";
 export { judgeRubric, buildVerifierMessages, parseJudgement, MAX_JUDGED_CHARS, type RubricVerdict } from "./verifier.js";
 export { buildFeedback } from "./feedback.js";
+export { checkContains, checkJs, checkAll } from "./checks.js";
+export { isPromptfooSuite, promptfooSuite } from "./promptfoo.js";

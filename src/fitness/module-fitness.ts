@@ -197,7 +197,20 @@ export class ModuleFitness implements Fitness {
         slot.busy = true;
         return slot;
       }
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        // An aborted waiter leaves the queue, so it never takes a wake-up meant for another.
+        const onAbort = () => {
+          const i = this.waiters.indexOf(wake);
+          if (i >= 0) this.waiters.splice(i, 1);
+          wake();
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        this.waiters.push(wake);
+      });
     }
   }
 
@@ -256,12 +269,19 @@ export class ModuleFitness implements Fitness {
       let fatal: { error: unknown } | undefined;
       let ended = false;
       let timer: NodeJS.Timeout | undefined;
+      let armed = 0;
 
       const arm = (ms: number, reason: string) => {
         clearTimeout(timer);
+        const mine = ++armed;
         timer = setTimeout(() => {
-          this.kill(slot, id);
-          end({ score: 0, feedback: "", results: [], error: `${file}: ${reason}` });
+          // After a stall of this thread the timer can run before a result that is already
+          // waiting in the port: let pending messages in first (setImmediate runs after them).
+          setImmediate(() => {
+            if (ended || mine !== armed) return;
+            this.kill(slot, id);
+            end({ score: 0, feedback: "", results: [], error: `${file}: ${reason}` });
+          });
         }, ms);
       };
       const onAbort = () => {

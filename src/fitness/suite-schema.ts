@@ -3,10 +3,11 @@
  * the file without reading code, so every zod issue becomes `<field path>: <what was expected>`.
  */
 import { z } from "zod";
+import { jsAssertionBody, type ProgrammaticCheck } from "./checks.js";
 import { readNumber } from "./numbers.js";
 import { SPLITS } from "./types.js";
 
-export const CHECK_TYPES = ["exact", "regex", "numeric", "json", "rubric"] as const;
+export const CHECK_TYPES = ["exact", "regex", "numeric", "json", "rubric", "contains", "js", "all"] as const;
 
 const nonEmpty = z.string().min(1);
 const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform(String);
@@ -30,13 +31,55 @@ const NumericCheck = z
     if (!r.ok) ctx.addIssue({ code: "custom", path: ["expected"], message: `not a number or arithmetic expression: ${r.reason}` });
   });
 
-export const CheckSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("exact"), expected: scalarText, caseSensitive: z.boolean().optional() }).strict(),
-  RegexCheck,
-  NumericCheck,
-  z.object({ type: z.literal("json"), expected: z.unknown().optional(), schema: z.record(z.string(), z.unknown()).optional() }).strict(),
-  z.object({ type: z.literal("rubric"), rubric: nonEmpty }).strict(),
-]);
+const ExactCheck = z.object({ type: z.literal("exact"), expected: scalarText, caseSensitive: z.boolean().optional() }).strict();
+const JsonCheck = z.object({ type: z.literal("json"), expected: z.unknown().optional(), schema: z.record(z.string(), z.unknown()).optional() }).strict();
+const RubricCheck = z.object({ type: z.literal("rubric"), rubric: nonEmpty }).strict();
+
+/** `{ type: contains, value: "Paris" }`: case-insensitive unless `caseSensitive: true`; `negate: true` for "does not contain". */
+const ContainsCheck = z
+  .object({
+    type: z.literal("contains"),
+    value: z.union([nonEmpty, z.number(), z.boolean()]).transform(String),
+    caseSensitive: z.boolean().optional(),
+    negate: z.boolean().optional(),
+  })
+  .strict();
+
+/** `{ type: js, code: "output.length < 80" }`: see checks.ts `checkJs`. The code must compile at load time. */
+const JsCheck = z
+  .object({
+    type: z.literal("js"),
+    code: nonEmpty,
+    vars: z.record(z.string(), z.unknown()).optional(),
+    threshold: z.number().min(0).max(1).optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const r = jsAssertionBody(c.code);
+    if (!r.ok) ctx.addIssue({ code: "custom", path: ["code"], message: r.reason });
+  });
+
+/** `{ type: all, checks: [...], weights?: [...] }`: every check must pass; the score is the (weighted) mean. No rubrics inside. */
+const AllCheck = z
+  .object({
+    type: z.literal("all"),
+    checks: z.array(z.lazy((): z.ZodType<ProgrammaticCheck> => ProgrammaticCheckSchema)).min(1),
+    weights: z.array(z.number().nonnegative()).optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.weights === undefined) return;
+    if (c.weights.length !== c.checks.length) {
+      ctx.addIssue({ code: "custom", path: ["weights"], message: `${c.weights.length} weights for ${c.checks.length} checks (give one weight per check)` });
+    } else if (!c.weights.some((w) => w > 0)) {
+      ctx.addIssue({ code: "custom", path: ["weights"], message: "at least one weight must be positive" });
+    }
+  });
+
+/** A check that needs no model: what an `all` check may combine. */
+export const ProgrammaticCheckSchema = z.discriminatedUnion("type", [ExactCheck, RegexCheck, NumericCheck, JsonCheck, ContainsCheck, JsCheck, AllCheck]);
+
+export const CheckSchema = z.discriminatedUnion("type", [ExactCheck, RegexCheck, NumericCheck, JsonCheck, RubricCheck, ContainsCheck, JsCheck, AllCheck]);
 
 const taskFields = {
   id: z.union([nonEmpty, z.number()]).transform(String).optional(),

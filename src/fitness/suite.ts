@@ -1,12 +1,14 @@
 /**
- * Loading a task suite from YAML (`tasks:` list, or `train:`/`val:`/`test:` lists) or JSONL
- * (one task per line). Every problem is a UserError naming the file and the field, because a
- * suite is written by hand and the first run is where its mistakes show.
+ * Loading a task suite from YAML or JSON (`tasks:` list, or `train:`/`val:`/`test:` lists) or JSONL
+ * (one task per line). A YAML/JSON file whose top level has `tests:` is a promptfoo test file and
+ * is converted by promptfoo.ts. Every problem is a UserError naming the file and the field,
+ * because a suite is written by hand and the first run is where its mistakes show.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { extname } from "node:path";
 import { parseDocument } from "yaml";
 import { UserError } from "../config/errors.js";
+import { isPromptfooSuite, promptfooSuite } from "./promptfoo.js";
 import { describeIssue, formatPath, SuiteFileSchema, TaskWithSplitSchema, type RawTask } from "./suite-schema.js";
 import { SPLITS, type Check, type Split, type Task, type TaskSuite } from "./types.js";
 
@@ -35,13 +37,23 @@ function firstIssue(file: string, where: string, error: { issues: Parameters<typ
   fail(file, at(where, formatPath(path)), message + more);
 }
 
-function readYaml(file: string, text: string): Located[] {
+function parseYaml(file: string, text: string): unknown {
   const doc = parseDocument(text);
   const err = doc.errors[0];
   if (err) fail(file, "", `invalid YAML: ${err.message.split("\n")[0]}`);
-  const data: unknown = doc.toJS();
-  if (data === null || data === undefined) fail(file, "", "the task suite is empty");
-  if (typeof data !== "object" || Array.isArray(data)) fail(file, "", "expected a mapping with `tasks:` or `train:`/`val:`/`test:` lists");
+  return doc.toJS();
+}
+
+function parseJson(file: string, text: string): unknown {
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    fail(file, "", `invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function readSuiteData(file: string, data: unknown): Located[] {
   const parsed = SuiteFileSchema.safeParse(data);
   if (!parsed.success) firstIssue(file, "", parsed.error);
   const suite = parsed.data;
@@ -98,14 +110,26 @@ function assemble(file: string, located: Located[]): TaskSuite {
   return { tasks, source: file };
 }
 
-/** Read and validate a task suite; throws UserError naming the file and the field on any problem. */
+/**
+ * Read and validate a task suite; throws UserError naming the file and the field on any problem.
+ * `.yaml`/`.yml`/`.json` files hold a suite, or a promptfoo test file (top-level `tests:`);
+ * `.jsonl` files hold one task per line.
+ */
 export function loadTaskSuite(path: string): TaskSuite {
   if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`task suite not found: ${path}`);
   const text = readFileSync(path, "utf8");
   const ext = extname(path).toLowerCase();
   if (ext === ".jsonl") return assemble(path, readJsonl(path, text));
-  if (ext === ".yaml" || ext === ".yml") return assemble(path, readYaml(path, text));
-  throw new UserError(`${path}: unknown task suite format "${ext}" (use .yaml, .yml or .jsonl)`);
+  if (ext === ".yaml" || ext === ".yml" || ext === ".json") {
+    const data = ext === ".json" ? parseJson(path, text) : parseYaml(path, text);
+    if (data === null || data === undefined) fail(path, "", "the task suite is empty");
+    if (typeof data !== "object" || Array.isArray(data)) {
+      fail(path, "", "expected a mapping with `tasks:` or `train:`/`val:`/`test:` lists (or a promptfoo file with `tests:`)");
+    }
+    if (isPromptfooSuite(data)) return promptfooSuite(path, data);
+    return assemble(path, readSuiteData(path, data));
+  }
+  throw new UserError(`${path}: unknown task suite format "${ext}" (use .yaml, .yml, .json or .jsonl)`);
 }
 
 /** Task ids of one split, in file order. */

@@ -98,7 +98,9 @@ export class TaskFitness implements Fitness {
     const score = samples.reduce((s, r) => s + r.score, 0) / samples.length;
     // Quote a failing sample when there is one: that is what the feedback needs.
     const shown = samples.find((s) => !s.pass) ?? samples[0]!;
-    const pass = score >= 0.5;
+    // Each sample passes by its own check's verdict (an `all` check at 0.75 still failed one assert); the task passes when most samples do.
+    const passing = samples.filter((x) => x.pass).length;
+    const pass = passing * 2 === samples.length ? score >= 0.5 : passing * 2 > samples.length;
     return { taskId: task.id, pass, score, answer: shown.answer, ...(shown.reason !== undefined && !pass ? { reason: shown.reason } : {}) };
   }
 

@@ -83,8 +83,11 @@ export function readRun(runDir: string): ReportModel {
   if (!existsSync(dbPath)) throw new Error(`${runDir}: no ${RUN_DB} in this folder`);
   const summaryPath = join(runDir, "summary.json");
   const summary = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, "utf8")) as RunSummary) : undefined;
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  // Not opened `readonly`: a read-only connection to a WAL database leaves empty -wal and -shm
+  // files behind, while the last ordinary connection removes them. query_only forbids writes.
+  const db = new Database(dbPath, { fileMustExist: true });
   try {
+    db.pragma("query_only = ON");
     const all = <T>(sql: string, f: (r: Row) => T): T[] => (db.prepare(sql).all() as Row[]).map(f);
     const events = all("SELECT type, payload FROM events ORDER BY id", (r) => ({ type: r.type as string, p: JSON.parse(r.payload as string) as Record<string, unknown> }));
     const candidates = all("SELECT * FROM candidates ORDER BY rowid", toCandidate);

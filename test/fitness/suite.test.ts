@@ -51,7 +51,7 @@ describe("loadTaskSuite: YAML", () => {
   });
   it("names the file and the field path of a bad check type", () => {
     const p = file(".yaml", GOOD_TASKS.replace("type: regex", "type: regexp"));
-    expect(errorOf(() => loadTaskSuite(p)).message).toBe(`${p}: tasks[2].check.type: expected one of exact|regex|numeric|json|rubric`);
+    expect(errorOf(() => loadTaskSuite(p)).message).toBe(`${p}: tasks[2].check.type: expected one of exact|regex|numeric|json|rubric|contains|js|all`);
   });
   it("names missing and unknown fields", () => {
     const missing = file(".yaml", `tasks:\n  - { split: train, check: { type: exact, expected: x } }\n`);
@@ -97,7 +97,7 @@ describe("loadTaskSuite: JSONL and files", () => {
   });
   it("names the line number in errors", () => {
     const p = file(".jsonl", [line({ split: "train", input: "q", check: { type: "exact", expected: "x" } }), line({ split: "val", input: "q", check: { type: "nope" } })].join("\n"));
-    expect(errorOf(() => loadTaskSuite(p)).message).toBe(`${p}: line 2: check.type: expected one of exact|regex|numeric|json|rubric`);
+    expect(errorOf(() => loadTaskSuite(p)).message).toBe(`${p}: line 2: check.type: expected one of exact|regex|numeric|json|rubric|contains|js|all`);
     const broken = file(".jsonl", `${line({ split: "train", input: "q", check: { type: "exact", expected: "x" } })}\n{oops\n`);
     expect(errorOf(() => loadTaskSuite(broken)).message).toMatch(new RegExp(`^${broken}: line 2: invalid JSON`));
     const dup = file(".jsonl", [1, 2].map(() => line({ id: "same", split: "train", input: "q", check: { type: "exact", expected: "x" } })).join("\n"));

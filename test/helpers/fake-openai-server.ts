@@ -16,6 +16,8 @@ export type FakeReply =
 
 export interface RecordedRequest {
   path: string;
+  /** performance.now() when the request arrived. */
+  at: number;
   headers: Record<string, string | string[] | undefined>;
   body: any;
 }
@@ -38,6 +40,27 @@ export function echoReply(req: RecordedRequest): FakeReply {
   const messages = (req.body?.messages ?? []) as { content: string }[];
   const last = messages[messages.length - 1]?.content ?? "";
   return { kind: "ok", text: `answer(${req.body?.seed}) to: ${last}` };
+}
+
+/**
+ * A generic "model" that plays every role of a campaign, so a whole run can go to one
+ * fake endpoint: an evolver prompt (an `<operator>` block) gets a `<critique>` for the
+ * refine-critic step and otherwise a `<harness>`, the first parent's text plus one line
+ * naming the request's seed (so every child is new); a verifier prompt (a `<rubric>`)
+ * gets `Score: 8/10`; anything else, a task, gets `Final answer: 4`. Usage is counted
+ * from text length, as for every `ok` reply.
+ */
+export function genericModelReply(req: RecordedRequest): FakeReply {
+  const messages = (req.body?.messages ?? []) as { content: string }[];
+  const prompt = messages.map((m) => m.content).join("\n");
+  const step = /<operator>\s*([a-z-]+)\s*<\/operator>/.exec(prompt)?.[1];
+  if (step === "refine-critic") return { kind: "ok", text: `<critique>\nState the answer format once, at the end. (${req.body?.seed})\n</critique>` };
+  if (step !== undefined) {
+    const parent = /<harness[^>]*>\n?([\s\S]*?)\n?<\/harness>/.exec(prompt)?.[1] ?? "You solve short tasks.";
+    return { kind: "ok", text: `Here is the new harness.\n<harness>\n${parent}\n- Check the result before answering (variant ${req.body?.seed}).\n</harness>` };
+  }
+  if (prompt.includes("<rubric>")) return { kind: "ok", text: "The answer meets the rubric.\nScore: 8/10" };
+  return { kind: "ok", text: "2 + 2 = 4.\nFinal answer: 4" };
 }
 
 /**
@@ -72,7 +95,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       } catch {
         body = raw;
       }
-      const recorded: RecordedRequest = { path: req.url ?? "", headers: req.headers, body };
+      const recorded: RecordedRequest = { path: req.url ?? "", at: performance.now(), headers: req.headers, body };
       fake.requests.push(recorded);
       fake.served.requests++;
       if (!req.url?.endsWith("/chat/completions") || req.method !== "POST") {

@@ -1,0 +1,74 @@
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { evolve, type EvolveOptions } from "../../src/campaign/run.js";
+import { smallCampaign } from "../e2e/helpers.js";
+
+export const HOSTILE = "</pre><script>window.pwned=1</script>";
+
+/** A small simulated run (islands unless `overrides` says otherwise); returns the run folder. */
+export async function smallRun(overrides: Record<string, unknown> = {}, opts: Partial<EvolveOptions> & { seedSuffix?: string } = {}): Promise<string> {
+  const { dir, file } = smallCampaign(overrides);
+  if (opts.seedSuffix) appendFileSync(join(dir, "seed-harness.md"), opts.seedSuffix);
+  const out = join(dir, "run");
+  await evolve(file, { ...opts, out, inProcessIslands: true });
+  return out;
+}
+
+/** A copy of a finished run folder (run.db and summary.json) to alter. */
+export function copyRun(runDir: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "he-report-"));
+  for (const f of ["run.db", "summary.json"]) if (existsSync(join(runDir, f))) copyFileSync(join(runDir, f), join(dir, f));
+  return dir;
+}
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+}
+
+export interface Opened {
+  page: Page;
+  url: string;
+  /** Console messages of type error, page errors, and every request the page made. */
+  errors: string[];
+  requests: string[];
+}
+
+export async function openReport(browser: Browser, file: string): Promise<Opened> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const url = pathToFileURL(file).href;
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  page.on("request", (r) => requests.push(r.url()));
+  await page.goto(url, { waitUntil: "load" });
+  return { page, url, errors, requests };
+}
+
+/** Per chart in a section: how many marks of each kind its SVG draws. */
+export function chartMarks(page: Page, section: string): Promise<{ chart: string; lines: number; bars: number; rules: number; points: number }[]> {
+  return page.evaluate((id) => {
+    const figures = Array.from(document.querySelectorAll(`section#${id} figure.chart`));
+    const count = (svg: Element, role: string) => svg.querySelectorAll(`[aria-roledescription="${role}"]`).length;
+    return figures.map((f) => {
+      const svg = f.querySelector(":scope > svg");
+      return {
+        chart: f.getAttribute("data-chart") ?? "",
+        lines: svg ? count(svg, "line mark") : -1,
+        bars: svg ? count(svg, "bar") : -1,
+        rules: svg ? count(svg, "rule mark") : -1,
+        points: svg ? count(svg, "point") : -1,
+      };
+    });
+  }, section);
+}
