@@ -1,6 +1,6 @@
 // A fitness written from the README alone: it scores the harness text itself (no model
 // calls), rewarding four practices and penalising length.
-import { defineFitness } from "harness-evolve";
+import { defineFitness } from "harness-evolve/fitness";
 
 const PRACTICES: Record<string, RegExp> = {
   "state units": /\bunits?\b/i,

@@ -27,6 +27,7 @@ import { RunStore } from "../store/run-store.js";
 import { evaluationBound } from "./bounds.js";
 import { simFigures } from "./sim-figures.js";
 import { buildSummary, writeSummary, type RunSummary } from "./summary.js";
+import { writeReport } from "../report/index.js";
 
 export interface EvolveOptions extends LoadOptions {
   /** The run folder (created). */
@@ -107,6 +108,7 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
       durationMs: Date.now() - started,
     });
     writeSummary(opts.out, summary);
+    await writeReportQuietly(opts.out);
     return { dir: opts.out, summary };
   } finally {
     await closeFitness?.();
@@ -164,6 +166,15 @@ function buildEvaluator(loaded: LoadedCampaign, suite: TaskSuite | undefined, st
     minibatchIds: chooseMinibatch(trainIds, f.minibatch, stream(config.seed, "minibatch")),
   });
   return { evaluator };
+}
+
+/** The report is a view of the run: if it cannot be drawn, the run still stands, and `report <run-dir>` can retry. */
+async function writeReportQuietly(dir: string): Promise<void> {
+  try {
+    await writeReport(dir);
+  } catch (e) {
+    process.stderr.write(`warning: report.html not written (${(e as Error).message}); run \`harness-evolve report ${dir}\` to retry\n`);
+  }
 }
 
 function runStrategy(ctx: SearchContext): Promise<StrategyResult> {

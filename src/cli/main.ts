@@ -8,6 +8,8 @@ import { UserError } from "../config/errors.js";
 import { startSimServer } from "../sim/server.js";
 import { liveDisplay, plainDisplay, type Display } from "./display.js";
 import { runBench, type BenchCliOptions } from "./bench.js";
+import { registerModelsCommand } from "./models.js";
+import { writeReport } from "../report/index.js";
 
 const program = new Command();
 program.name("harness-evolve").description("Evolutionary search over harness text (system prompts, protocols, skills).").showHelpAfterError();
@@ -72,6 +74,17 @@ program
     await runBench(first, second, o);
   });
 
+program
+  .command("report")
+  .description("write report.html (self-contained, works offline) for a run folder")
+  .argument("<run-dir>")
+  .action(async (dir: string) => {
+    if (!existsSync(join(dir, "run.db"))) throw new UserError(`${dir}: no run.db (not a run folder)`);
+    process.stderr.write(`wrote ${await writeReport(dir)}\n`);
+  });
+
+registerModelsCommand(program);
+
 const sim = program.command("sim").description("the built-in simulated models");
 sim
   .command("serve")
@@ -97,7 +110,7 @@ function printSummary(s: RunSummary, dir: string): void {
     `best        val ${pct(s.best.valScore)}  test ${pct(s.best.testScore)}  (${s.best.id}, ${s.best.hash})`,
     ...(s.simOptimum !== undefined ? [`sim optimum ${pct(s.simOptimum)} expected val success (simulated models, not real ones)`] : []),
     `spend       $${s.spend.usd.toFixed(4)}  ${s.spend.calls} calls (${s.spend.cachedCalls} cached)  ${s.spend.inputTokens + s.spend.outputTokens} tokens  ${(s.durationMs / 1000).toFixed(1)} s`,
-    `run folder  ${dir}   (best harness: harness-evolve best ${dir})`,
+    `run folder  ${dir}   (best harness: harness-evolve best ${dir}; report: ${join(dir, "report.html")})`,
   ];
   process.stderr.write(lines.join("\n") + "\n");
 }

@@ -227,8 +227,10 @@ export class ModuleFitness implements Fitness {
     // Running from TypeScript sources (tests, tsx), the worker registers the tsx loader first.
     const bootstrap = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
     const worker = fromSource
-      ? new Worker(bootstrap, { eval: true, workerData, resourceLimits })
-      : new Worker(url, { workerData, resourceLimits });
+      ? new Worker(bootstrap, { eval: true, workerData, resourceLimits, stdout: true })
+      : new Worker(url, { workerData, resourceLimits, stdout: true });
+    // What a module prints goes to stderr, so it never mixes into `--json` output on stdout.
+    worker.stdout.pipe(process.stderr);
     const slot: Slot = { worker, busy: false, dead: false, warm: false };
     let crash: string | undefined;
     worker.on("message", (msg: FromModuleWorker) => {

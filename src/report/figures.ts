@@ -61,7 +61,7 @@ export async function renderFigures(model: ReportModel): Promise<Figures> {
       ? null
       : lineChartSvg({
           title: "Best train score after each round",
-          x: { field: "round", title: model.islands.length > 0 ? "Generation" : "Round" },
+          x: { field: "round", title: `${model.islands.length > 0 ? "Generation" : "Round"} (−1: the seed)` },
           y: { field: "score", title: "Score" },
           ...(expected ? { series: { field: "curve", title: "Curve" } } : {}),
           data: anytime,

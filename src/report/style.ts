@@ -17,6 +17,7 @@ table { border-collapse: collapse; margin: 8px 0 12px; font-size: 14px; }
 th, td { border: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
 thead th, table.kv th { background: var(--bg); font-weight: 600; }
 td { font-variant-numeric: tabular-nums; }
+td code, table.scores td { white-space: nowrap; }
 code, pre, .diff { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 13px; }
 .note { color: var(--muted); margin: 6px 0; }
 .status { font-weight: 600; padding: 1px 8px; border-radius: 10px; background: #ddf4ff; }

@@ -59,7 +59,7 @@ describe("a failing fitness never stops a campaign", () => {
 
   it("a module that throws, hangs or returns nonsense for some harnesses fails those candidates only, with reasons", async () => {
     const file = campaign(
-      `import { defineFitness } from "harness-evolve";
+      `import { defineFitness } from "harness-evolve/fitness";
 export default defineFitness(async (ctx) => {
   const h = ctx.harness.toLowerCase();
   if (h.includes("edge case")) throw new Error("refusing edge cases");

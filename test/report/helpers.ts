@@ -56,19 +56,24 @@ export async function openReport(browser: Browser, file: string): Promise<Opened
 }
 
 /** Per chart in a section: how many marks of each kind its SVG draws. */
-export function chartMarks(page: Page, section: string): Promise<{ chart: string; lines: number; bars: number; rules: number; points: number }[]> {
-  return page.evaluate((id) => {
-    const figures = Array.from(document.querySelectorAll(`section#${id} figure.chart`));
-    const count = (svg: Element, role: string) => svg.querySelectorAll(`[aria-roledescription="${role}"]`).length;
-    return figures.map((f) => {
-      const svg = f.querySelector(":scope > svg");
-      return {
-        chart: f.getAttribute("data-chart") ?? "",
-        lines: svg ? count(svg, "line mark") : -1,
-        bars: svg ? count(svg, "bar") : -1,
-        rules: svg ? count(svg, "rule mark") : -1,
-        points: svg ? count(svg, "point") : -1,
-      };
+export async function chartMarks(page: Page, section: string): Promise<{ chart: string; svgs: number; lines: number; bars: number; rules: number; points: number }[]> {
+  const out = [];
+  for (const figure of await page.locator(`section#${section} figure.chart`).all()) {
+    const count = (role: string) => figure.locator(`:scope > svg [aria-roledescription="${role}"]`).count();
+    out.push({
+      chart: (await figure.getAttribute("data-chart")) ?? "",
+      svgs: await figure.locator(":scope > svg").count(),
+      lines: await count("line mark"),
+      bars: await count("bar"),
+      rules: await count("rule mark"),
+      points: await count("point"),
     });
-  }, section);
+  }
+  return out;
+}
+
+/** The text of every cell, row by row, of the table rows matched by `selector`. */
+export async function tableCells(page: Page, selector: string): Promise<string[][]> {
+  const rows = await page.locator(selector).all();
+  return Promise.all(rows.map((r) => r.locator("td").allTextContents()));
 }

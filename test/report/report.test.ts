@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/campaign/summary.js";
 import { readRun, writeReport } from "../../src/report/index.js";
 import { RunStore } from "../../src/store/run-store.js";
-import { HOSTILE, chartMarks, copyRun, launch, openReport, smallRun } from "./helpers.js";
+import { HOSTILE, chartMarks, copyRun, launch, openReport, smallRun, tableCells } from "./helpers.js";
 
 const LONG = 180_000;
 let browser: Browser;
@@ -51,11 +51,13 @@ describe("report.html of an islands run, in headless Chromium", () => {
       expect(spend).toHaveLength(1);
       expect(spend[0]!.lines).toBe(3); // evolver, user, verifier
       // Clip ids stay unique once several charts share the page.
-      const ids = await page.evaluate(() => Array.from(document.querySelectorAll("svg [id]")).map((e) => e.id));
+      for (const c of [...scores, ...progress, ...islands, ...spend]) expect(c.svgs).toBe(1);
+      const ids = await Promise.all((await page.locator("svg [id]").all()).map((e) => e.getAttribute("id")));
+      expect(ids.length).toBeGreaterThan(0);
       expect(new Set(ids).size).toBe(ids.length);
 
       // Scores of the seed and the best harness, on val and test.
-      const rows = await page.$$eval("section#scores table.scores tbody tr", (trs) => trs.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent ?? "")));
+      const rows = await tableCells(page, "section#scores table.scores tbody tr");
       expect(rows.map((r) => r.slice(0, 5))).toEqual([
         ["seed harness", summary.seedHarness.id, fixed(summary.seedHarness.trainScore), fixed(summary.seedHarness.valScore), fixed(summary.seedHarness.testScore)],
         ["best harness", summary.best.id, fixed(summary.best.trainScore), fixed(summary.best.valScore), fixed(summary.best.testScore)],
@@ -64,7 +66,7 @@ describe("report.html of an islands run, in headless Chromium", () => {
       expect(summary.seedHarness.testScore).not.toBeNull();
 
       // The lineage lists the best first, every ancestor, and says where the seed stands.
-      const lineage = await page.$$eval("section#lineage table.lineage tbody tr td:nth-child(2) code", (cs) => cs.map((c) => c.textContent));
+      const lineage = await page.locator("section#lineage table.lineage tbody tr td:nth-child(2) code").allTextContents();
       expect(lineage[0]).toBe(summary.best.id);
       expect(lineage).toEqual(model.lineage.map((r) => r.id));
       const lineageText = await page.textContent("section#lineage");
@@ -92,7 +94,7 @@ describe("report.html of an islands run, in headless Chromium", () => {
     expect(model.seedHarness.text).toContain(HOSTILE);
     const { page, url, errors, requests } = await openReport(browser, await writeReport(dir));
     try {
-      expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+      expect(await page.evaluate("typeof window.pwned")).toBe("undefined");
       expect(errors).toEqual([]); // a script blocked by the page's CSP would have logged an error
       expect(requests).toEqual([url]); // the <img> stayed text
       expect(await page.locator("script").count()).toBe(0);

@@ -1,5 +1,6 @@
-import { readdir, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { CommandFitness, parseOutput } from "../../../src/fitness/command-fitness.js";
@@ -9,18 +10,21 @@ const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
 const ctx: FitnessContext = { user: () => Promise.reject(new Error("no model calls expected")) };
 const cmd = (run: string, timeoutMs = 1500) => new CommandFitness({ run, cwd: fixtures, timeoutMs });
 
-const tempDirs = async () => (await readdir(tmpdir())).filter((n) => n.startsWith("harness-evolve-")).sort();
-
 describe("CommandFitness", () => {
   it("runs a Python scorer: harness on stdin and in HARNESS_FILE, split in HARNESS_SPLIT, last JSON line wins", async () => {
-    const before = await tempDirs();
     const f = cmd("python3 score.py");
     const good = await f.evaluate("Always verify.\n", { split: "val" }, ctx);
     expect(good).toMatchObject({ score: 1, feedback: "val: 15 chars", split: "val", stage: "full", results: [], cost: { usd: 0, tokens: 0, calls: 0 } });
     expect(good.error).toBeUndefined();
     const weak = await f.evaluate("Be quick.", { split: "train" }, ctx);
     expect(weak).toMatchObject({ score: 0.2, feedback: "train: 9 chars" });
-    expect(await tempDirs()).toEqual(before);
+  });
+
+  it("removes the harness file afterwards", async () => {
+    const ev = await cmd(`printf '{"score": 0.5, "feedback": "%s"}' "$HARNESS_FILE"`).evaluate("h", { split: "train" }, ctx);
+    expect(ev.feedback).toMatch(/harness-evolve-.*harness\.md$/);
+    await expect(stat(ev.feedback)).rejects.toThrow(/ENOENT/);
+    await expect(stat(dirname(ev.feedback))).rejects.toThrow(/ENOENT/);
   });
 
   it("a non-zero exit names the code and the last stderr line", async () => {
