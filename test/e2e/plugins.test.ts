@@ -42,7 +42,7 @@ describe("a failing fitness never stops a campaign", () => {
     const dir = resolve(file, "..");
     if (kind === "module") writeFileSync(join(dir, "fitness.ts"), fitnessSource);
     else writeFileSync(join(dir, "score.py"), fitnessSource);
-    const fitness = kind === "module" ? "{ type: module, path: ./fitness.ts, timeoutMs: 3000, memoryMb: 64 }" : '{ type: command, run: "python3 score.py", timeoutMs: 3000 }';
+    const fitness = kind === "module" ? "{ type: module, path: ./fitness.ts, timeoutMs: 5000, memoryMb: 128 }" : '{ type: command, run: "python3 score.py", timeoutMs: 3000 }';
     writeFileSync(
       file,
       `harness: ../quickstart/seed-harness.md\nseed: 5\nmodels: { small: { model: "sim:small" } }\nroles: { evolver: small, user: small }\nfitness: ${fitness}\nstrategy: { name: islands, islands: 2, generations: 3, conversations: 3, turns: 2, presets: [explorer, refiner] }\nbudget: { calls: 400 }\n`,
