@@ -80,7 +80,27 @@ export default defineFitness(async (ctx) => {
     for (const r of reasons) expect(r).toMatch(/refusing edge cases|NaN|not a number|no result within|timed out|timeout/i);
   }, 120_000);
 
-  it("a command that fails on every candidate stops the run with status failed and says why", async () => {
+  it("when every candidate of a generation fails, the run stops with status failed and says why", async () => {
+    const file = campaign(
+      `import { readFileSync } from "node:fs";
+import { defineFitness } from "harness-evolve/fitness";
+const seed = readFileSync(new URL("../quickstart/seed-harness.md", import.meta.url), "utf8");
+export default defineFitness((ctx) => {
+  if (ctx.harness === seed) return { score: 0.5 };
+  throw new Error("only the seed is acceptable");
+});
+`,
+      "module",
+    );
+    const out = join(file, "..", "run");
+    const { summary } = await evolve(file, { out, inProcessIslands: true });
+    expect(summary.status).toBe("failed");
+    expect(summary.reason).toMatch(/every candidate of round 1 failed its evaluation .*only the seed is acceptable/);
+    expect(summary.generations).toBe(1);
+    expect(summary.best.id).toBe("seed");
+  }, 120_000);
+
+  it("a command that fails on the seed harness stops the run at once and says why", async () => {
     const file = campaign("import sys\nsys.stderr.write('the scorer is broken\\n')\nsys.exit(2)\n", "command");
     await expect(evolve(file, { out: join(file, "..", "run"), inProcessIslands: true })).rejects.toThrow(/seed harness could not be evaluated.*exit/i);
   }, 60_000);
