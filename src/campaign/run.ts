@@ -9,7 +9,9 @@ import { ROLES, type Role, type TaskFitnessConfig } from "../config/schema.js";
 import { CommandFitness } from "../fitness/command-fitness.js";
 import { ModuleFitness } from "../fitness/module-fitness.js";
 import type { Cost } from "../budget/types.js";
-import type { ChatMessage } from "../llm/types.js";
+import type { ChatMessage, Complete } from "../llm/types.js";
+import { RunStoppedError } from "../search/context.js";
+import { harnessHash } from "../harness/harness.js";
 import { chooseMinibatch } from "../fitness/cascade.js";
 import { loadTaskSuite } from "../fitness/suite.js";
 import { TaskFitness } from "../fitness/task-fitness.js";
@@ -51,17 +53,40 @@ export async function evolve(campaignFile: string, opts: EvolveOptions): Promise
 }
 
 export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): Promise<RunResult> {
+  const suite = loaded.tasksPath ? loadTaskSuite(loaded.tasksPath) : undefined;
+  const existed = existsSync(join(opts.out, "run.db"));
+  const store = RunStore.open(opts.out);
+  // A run.db without its campaign is a run killed before it began: start it afresh.
+  if (existed && store.getMeta("campaign") !== undefined) {
+    store.close();
+    throw new UserError(`--out ${opts.out}: already holds a run (run.db); choose another folder, delete it, or continue it with: harness-evolve resume ${opts.out}`);
+  }
+  // Everything a resume needs to replay this run exactly, whatever happens to the files later.
+  store.transaction(() => {
+    store.setMeta("campaign", JSON.stringify(loaded.config));
+    store.setMeta("campaignFile", loaded.file);
+    store.setMeta("seedHarness", loaded.seedHarness);
+    store.setMeta("suite", JSON.stringify(suite ?? null));
+  });
+  return execute(loaded, suite, store, opts);
+}
+
+/** Runs (or, on a store that already holds responses, replays and continues) a campaign. */
+export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefined, store: RunStore, opts: EvolveOptions): Promise<RunResult> {
   const started = Date.now();
   const { config } = loaded;
-  const suite = loaded.tasksPath ? loadTaskSuite(loaded.tasksPath) : undefined;
-  const presets = resolvePresets(loaded);
-  const roles = usedRoles(loaded, suite);
-  if (existsSync(join(opts.out, "run.db"))) {
-    throw new UserError(`--out ${opts.out}: already holds a run (run.db); choose another folder or delete it`);
+  let presets: Preset[];
+  let roles: Role[];
+  try {
+    // A replay uses the presets the run started with, even if the preset files changed since.
+    const stored = store.getMeta("presets");
+    presets = stored ? (JSON.parse(stored) as Preset[]) : resolvePresets(loaded);
+    if (!stored) store.setMeta("presets", JSON.stringify(presets));
+    roles = usedRoles(loaded, suite);
+  } catch (e) {
+    store.close();
+    throw e;
   }
-  const store = RunStore.open(opts.out);
-  store.setMeta("campaign", JSON.stringify(config));
-  store.setMeta("campaignFile", loaded.file);
   const needsSim = Object.values(config.models).some((m) => isSimModel(m.model) && !m.baseURL);
   const sim = needsSim ? await startSimServer({ world: config.sim.world, latencyMs: config.sim.latencyMs }) : undefined;
   let gateway: Gateway | undefined;
@@ -70,7 +95,7 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
     const ledger = new Ledger(budgetCaps(config.budget));
     gateway = createGateway({ config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env });
     const g = gateway;
-    const built = buildEvaluator(loaded, suite, store, g);
+    const built = buildEvaluator(loaded, suite, store, g, opts.signal);
     closeFitness = built.close;
     const evaluator = built.evaluator;
     const emit = (event: RunEvent) => {
@@ -84,7 +109,7 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
       seedHarness: loaded.seedHarness,
       presets,
       ledger,
-      bind: (account) => g.bind(account),
+      bind: (account) => stoppable(g.bind(account), opts.signal),
       evaluator,
       store,
       emit,
@@ -97,7 +122,13 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
       inProcessIslands: opts.inProcessIslands,
       signal: opts.signal,
     };
-    const result = await runStrategy(ctx);
+    let result: StrategyResult;
+    try {
+      result = await runStrategy(ctx);
+    } catch (e) {
+      if ((e as Error).name !== "RunStoppedError") throw e;
+      result = stoppedBeforeSeed(loaded.seedHarness);
+    }
     const summary = buildSummary({
       config,
       ...result,
@@ -140,11 +171,11 @@ function turnBound(g: Gateway, evaluator: CandidateEvaluator, seedHarness: strin
  * The fitness the campaign names, wrapped for the search: a task suite (cascade, carved
  * worst case), a module (worker threads) or a command (any program).
  */
-function buildEvaluator(loaded: LoadedCampaign, suite: TaskSuite | undefined, store: RunStore, g: Gateway): { evaluator: CandidateEvaluator; close?: () => Promise<void> } {
+function buildEvaluator(loaded: LoadedCampaign, suite: TaskSuite | undefined, store: RunStore, g: Gateway, signal?: AbortSignal): { evaluator: CandidateEvaluator; close?: () => Promise<void> } {
   const { config } = loaded;
   const f = config.fitness;
   const dir = dirname(loaded.file);
-  const common = { tasks: suite?.tasks ?? [], store, bind: (account: Ledger) => g.bind(account) };
+  const common = { tasks: suite?.tasks ?? [], store, bind: (account: Ledger) => stoppable(g.bind(account), signal) };
   if (f.type === "module") {
     const fitness = new ModuleFitness({ file: resolve(dir, f.path), timeoutMs: f.timeoutMs, memoryMb: f.memoryMb, options: f.options, seed: config.seed, tasks: suite?.tasks });
     return { evaluator: new CandidateEvaluator({ ...common, fitness, minibatchIds: [] }), close: () => fitness.close() };
@@ -166,6 +197,21 @@ function buildEvaluator(loaded: LoadedCampaign, suite: TaskSuite | undefined, st
     minibatchIds: chooseMinibatch(trainIds, f.minibatch, stream(config.seed, "minibatch")),
   });
   return { evaluator };
+}
+
+/** Stopped before the seed harness was even scored: nothing to report but the seed itself. */
+function stoppedBeforeSeed(text: string): StrategyResult {
+  const seed = { id: "seed", hash: harnessHash(text), text, trainScore: null, valScore: null, testScore: null };
+  return { status: "stopped", reason: "stopped before the seed harness was scored; continue with: harness-evolve resume <run-dir>", generations: 0, candidates: [], best: seed, seedHarness: seed, islands: [], anytime: [] };
+}
+
+/**
+ * Once a stop is asked for, no new model call starts: the conversations see it as the
+ * end of their budget and wind down, and calls already in flight finish and are stored.
+ */
+function stoppable(complete: Complete, signal: AbortSignal | undefined): Complete {
+  if (!signal) return complete;
+  return (req) => (signal.aborted ? Promise.reject(new RunStoppedError()) : complete(req));
 }
 
 /** The report is a view of the run: if it cannot be drawn, the run still stands, and `report <run-dir>` can retry. */

@@ -2,7 +2,9 @@
 import { Command, InvalidArgumentError } from "commander";
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { evolve } from "../campaign/run.js";
+import { evolve, type RunResult } from "../campaign/run.js";
+import { resume } from "../campaign/resume.js";
+import type { RunEvent } from "../search/context.js";
 import type { RunSummary } from "../campaign/summary.js";
 import { UserError } from "../config/errors.js";
 import { startSimServer } from "../sim/server.js";
@@ -32,15 +34,17 @@ program
   .option("--in-process", "run islands in this thread instead of worker threads")
   .action(async (campaign: string, o: { out: string; seed?: number; set: string[]; json?: boolean; inProcess?: boolean }) => {
     const out = o.out || join("runs", `${new Date().toISOString().replace(/[:.]/g, "-")}`);
-    const display: Display | undefined = o.json ? undefined : process.stderr.isTTY ? liveDisplay() : plainDisplay();
-    try {
-      const { summary } = await evolve(campaign, { out, seed: o.seed, sets: o.set, onEvent: (e) => display?.onEvent(e), inProcessIslands: o.inProcess });
-      display?.stop();
-      if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
-      else printSummary(summary, out);
-    } finally {
-      display?.stop();
-    }
+    await withDisplay(o.json, out, (onEvent, signal) => evolve(campaign, { out, seed: o.seed, sets: o.set, onEvent, signal, inProcessIslands: o.inProcess }));
+  });
+
+program
+  .command("resume")
+  .description("continue a run that was stopped in any way (Ctrl-C, SIGTERM, SIGKILL, power loss): calls already made are replayed from run.db for free")
+  .argument("<run-dir>")
+  .option("--json", "print summary.json on stdout, no progress")
+  .option("--in-process", "run islands in this thread instead of worker threads")
+  .action(async (dir: string, o: { json?: boolean; inProcess?: boolean }) => {
+    await withDisplay(o.json, dir, (onEvent, signal) => resume(dir, { onEvent, signal, inProcessIslands: o.inProcess }));
   });
 
 program
@@ -100,6 +104,49 @@ sim
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+
+/**
+ * Runs with the progress display and graceful stops: the first Ctrl-C or SIGTERM lets the
+ * calls in flight finish (at most STOP_GRACE_MS), writes the summary with status `stopped`
+ * and says how to resume; a second one exits at once (the run stays resumable).
+ */
+const STOP_GRACE_MS = 120_000;
+async function withDisplay(json: boolean | undefined, out: string, go: (onEvent: (e: RunEvent) => void, signal: AbortSignal) => Promise<RunResult>): Promise<void> {
+  const display: Display | undefined = json ? undefined : process.stderr.isTTY ? liveDisplay() : plainDisplay();
+  const controller = new AbortController();
+  let forced: NodeJS.Timeout | undefined;
+  const onSignal = (name: string) => {
+    if (controller.signal.aborted) {
+      display?.stop();
+      process.stderr.write(`\n${name} again: stopping now. Continue later with: harness-evolve resume ${out}\n`);
+      process.exit(130);
+    }
+    controller.abort();
+    display?.stop();
+    process.stderr.write(`\n${name}: stopping after the calls in flight (${name} again to stop at once)...\n`);
+    forced = setTimeout(() => {
+      process.stderr.write(`calls still in flight after ${STOP_GRACE_MS / 1000} s; stopping now. Continue with: harness-evolve resume ${out}\n`);
+      process.exit(130);
+    }, STOP_GRACE_MS);
+    forced.unref();
+  };
+  const sigint = () => onSignal("Ctrl-C");
+  const sigterm = () => onSignal("SIGTERM");
+  process.on("SIGINT", sigint);
+  process.on("SIGTERM", sigterm);
+  try {
+    const { summary } = await go((e) => display?.onEvent(e), controller.signal);
+    display?.stop();
+    if (json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+    else printSummary(summary, out);
+    if (summary.status === "stopped") process.stderr.write(`stopped. Continue with: harness-evolve resume ${out}\n`);
+  } finally {
+    display?.stop();
+    if (forced) clearTimeout(forced);
+    process.off("SIGINT", sigint);
+    process.off("SIGTERM", sigterm);
+  }
+}
 
 function printSummary(s: RunSummary, dir: string): void {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? "n/a" : `${(x * 100).toFixed(1)}%`);

@@ -3,7 +3,7 @@ import type { BestOfNStrategyConfig, OnePassStrategyConfig, SequentialRevisionSt
 import type { IslandGenerationInput, IslandGenerationResult } from "./island-generation.js";
 import { IslandPool } from "./island-pool.js";
 import type { RunStatus, SearchContext, StrategyResult } from "./context.js";
-import { evaluateSeed, finalize, reserveForFinal, type SeedResult } from "./finalize.js";
+import { bestSoFar, evaluateSeed, finalize, reserveForFinal, type SeedResult } from "./finalize.js";
 import { absorb, AnytimeCurve, carveConversations, everyEvaluationFailed, handlers } from "./rounds.js";
 import type { Candidate } from "./types.js";
 
@@ -81,6 +81,7 @@ export async function runBaseline(ctx: SearchContext): Promise<StrategyResult> {
     for (;; round++) {
       if (ctx.signal?.aborted) {
         status = "stopped";
+        reason = "stopped on request; continue with: harness-evolve resume <run-dir>";
         break;
       }
       const r = next(round, written, latest);
@@ -133,7 +134,11 @@ export async function runBaseline(ctx: SearchContext): Promise<StrategyResult> {
   } finally {
     await pool.close();
   }
-  const { best, seedHarness } = await finalize(ctx, all, seed, reserve);
+  if (ctx.signal?.aborted && status !== "stopped") {
+    status = "stopped";
+    reason = "stopped on request; continue with: harness-evolve resume <run-dir>";
+  }
+  const { best, seedHarness } = status === "stopped" ? (reserve?.close(), bestSoFar(all, seed)) : await finalize(ctx, all, seed, reserve);
   ctx.emit({ type: "status", status, reason });
   return { status, reason, generations: round, candidates: all, best, seedHarness, islands: [], anytime: curve.points };
 }

@@ -91,3 +91,11 @@ export interface StrategyResult {
   islands: IslandStats[];
   anytime: AnytimePoint[];
 }
+
+/** A model call refused because the run is stopping (Ctrl-C, SIGTERM): conversations end as at a budget edge. */
+export class RunStoppedError extends Error {
+  constructor() {
+    super("the run is stopping");
+    this.name = "RunStoppedError";
+  }
+}

@@ -120,7 +120,7 @@ export class CandidateEvaluator {
       return { ok: true, minibatch: result.minibatch.score, train: result.full?.score, feedback: last.feedback };
     } catch (e) {
       const err = e as Error & { permanent?: boolean };
-      const budget = err.name === "BudgetExhaustedError";
+      const budget = err.name === "BudgetExhaustedError" || err.name === "RunStoppedError";
       const fatal = err.name === "LlmCallError" && err.permanent === true;
       store.updateCandidateStatus(c.id, budget ? "rejected" : "failed", `${budget ? "not evaluated: " : ""}${err.message}`);
       return { ok: false, reason: err.message, budget, fatal };

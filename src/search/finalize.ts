@@ -3,7 +3,7 @@ import { UserError } from "../config/errors.js";
 import { harnessHash } from "../harness/harness.js";
 import { ROLES, type Role } from "../config/schema.js";
 import type { Cost } from "../budget/types.js";
-import type { ScoredHarness, SearchContext } from "./context.js";
+import { RunStoppedError, type ScoredHarness, type SearchContext } from "./context.js";
 import type { Candidate } from "./types.js";
 import { rankByScore } from "./selection.js";
 
@@ -16,8 +16,10 @@ export interface SeedResult {
 /** The seed harness on train (cascade, so children compare on the same minibatch), val and test. */
 export async function evaluateSeed(ctx: SearchContext): Promise<SeedResult> {
   const text = ctx.seedHarness;
+  if (ctx.signal?.aborted) throw new RunStoppedError();
   const outcome = await ctx.evaluator.evaluateCandidate(ctx.ledger, { id: "seed", harness: text, island: null, generation: 0, operator: "seed", parents: [] });
   if (!outcome.ok) {
+    if (ctx.signal?.aborted) throw new RunStoppedError();
     if (outcome.budget) throw new UserError(`budget: too small to evaluate the seed harness (${outcome.reason})`);
     throw new Error(`the seed harness could not be evaluated: ${outcome.reason}`);
   }
@@ -25,6 +27,7 @@ export async function evaluateSeed(ctx: SearchContext): Promise<SeedResult> {
     try {
       return await ctx.evaluator.evaluate(ctx.ledger, text, split);
     } catch (e) {
+      if (ctx.signal?.aborted) throw new RunStoppedError();
       if ((e as Error).name === "BudgetExhaustedError") throw new UserError(`budget: too small to evaluate the seed harness on ${split} (${(e as Error).message})`);
       throw e;
     }
@@ -124,4 +127,14 @@ export async function finalize(
     testScore: t,
   });
   return { best: view(winner.c, winner.val, test), seedHarness: view(seed.candidate, seed.val, seed.test) };
+}
+
+/**
+ * A stopped run makes no more calls: its best so far is the best by train score, with no
+ * val or test (a resume finishes the run and picks the winner properly).
+ */
+export function bestSoFar(candidates: readonly Candidate[], seed: SeedResult): { best: ScoredHarness; seedHarness: ScoredHarness } {
+  const best = rankByScore(candidates.filter((c) => c.train !== undefined))[0] ?? seed.candidate;
+  const view = (c: Candidate, val: number | null, test: number | null): ScoredHarness => ({ id: c.id, hash: c.hash, text: c.text, trainScore: c.train ?? null, valScore: val, testScore: test });
+  return { best: best.id === "seed" ? view(best, seed.val, seed.test) : view(best, null, null), seedHarness: view(seed.candidate, seed.val, seed.test) };
 }

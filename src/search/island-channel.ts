@@ -27,7 +27,7 @@ export interface IslandHandlers {
 /** Budget stops and permanent endpoint errors keep their meaning across the thread boundary. */
 export function serializeError(e: unknown): SerializedError {
   const err = e as { name?: string; message?: string; permanent?: boolean };
-  if (err?.name === "BudgetExhaustedError") return { kind: "budget", message: err.message ?? "budget exhausted" };
+  if (err?.name === "BudgetExhaustedError" || err?.name === "RunStoppedError") return { kind: "budget", message: err.message ?? "budget exhausted" };
   if (err?.name === "LlmCallError" && err.permanent) return { kind: "fatal", message: err.message ?? "model call failed" };
   if (err?.name === "PortError") return { kind: (e as { kind: SerializedError["kind"] }).kind, message: err.message ?? "" };
   return { kind: "error", message: err?.message ?? String(e) };

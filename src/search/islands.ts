@@ -4,7 +4,7 @@ import { IslandPool } from "./island-pool.js";
 import { spendPlan } from "../budget/policy.js";
 import { absorb, AnytimeCurve, carveConversations, everyEvaluationFailed, handlers, spendSoFar } from "./rounds.js";
 import type { IslandStats, RunStatus, SearchContext, StrategyResult } from "./context.js";
-import { evaluateSeed, finalize, reserveForFinal } from "./finalize.js";
+import { bestSoFar, evaluateSeed, finalize, reserveForFinal } from "./finalize.js";
 import { diversity, migrate, nextPopulation, resetIslands, type Populations } from "./migration.js";
 import { mean } from "./selection.js";
 import type { Candidate } from "./types.js";
@@ -35,6 +35,7 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
     for (; generation < s.generations; generation++) {
       if (ctx.signal?.aborted) {
         status = "stopped";
+        reason = "stopped on request; continue with: harness-evolve resume <run-dir>";
         break;
       }
       const plan = spendPlan(ctx.config.budget.policy, climbing, ctx.roles);
@@ -115,7 +116,11 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
     // Finalists are judged alike whatever the policy did during the search.
     ctx.evaluator.setEffort("normal");
   }
-  const { best, seedHarness } = await finalize(ctx, all, seed, reserve);
+  if (ctx.signal?.aborted && status !== "stopped") {
+    status = "stopped";
+    reason = "stopped on request; continue with: harness-evolve resume <run-dir>";
+  }
+  const { best, seedHarness } = status === "stopped" ? (reserve?.close(), bestSoFar(all, seed)) : await finalize(ctx, all, seed, reserve);
   ctx.emit({ type: "status", status, reason });
   return { status, reason, generations: generation, candidates: all, best, seedHarness, islands: islandStats(ctx, pops), anytime: curve.points };
 }

@@ -1,0 +1,51 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { UserError } from "../config/errors.js";
+import { parseCampaign, type LoadedCampaign } from "../config/load.js";
+import type { TaskSuite } from "../fitness/types.js";
+import { RunStore } from "../store/run-store.js";
+import { execute, type EvolveOptions, type RunResult } from "./run.js";
+
+/**
+ * Resume = replay. The run is re-run from the campaign, seed harness, task suite and
+ * presets stored in its run.db when it started; every model call it already made is a
+ * cache hit (free, same text), so the replay reaches exactly the state where the run
+ * stopped and then goes on paying only for new calls. Changes to the campaign file
+ * since do not apply (that is what a fork is for).
+ */
+export async function resume(dir: string, opts: Omit<EvolveOptions, "out" | "seed" | "sets"> = {}): Promise<RunResult> {
+  if (!existsSync(join(dir, "run.db"))) throw new UserError(`${dir}: no run.db here (not a run folder)`);
+  const store = RunStore.open(dir);
+  try {
+    const loaded = storedCampaign(store, dir);
+    const suiteText = store.getMeta("suite");
+    const suite = suiteText ? ((JSON.parse(suiteText) as TaskSuite | null) ?? undefined) : undefined;
+    // What the replay rebuilds (events, candidates, evaluations) is dropped; responses and the call log stay.
+    store.clearReplayedState();
+    return await execute(loaded, suite, store, { ...opts, out: dir });
+  } catch (e) {
+    try {
+      store.close();
+    } catch {
+      // already closed by execute
+    }
+    throw e;
+  }
+}
+
+function storedCampaign(store: RunStore, dir: string): LoadedCampaign {
+  const campaign = store.getMeta("campaign");
+  const seedHarness = store.getMeta("seedHarness");
+  const file = store.getMeta("campaignFile");
+  if (!campaign || seedHarness === undefined || !file) {
+    throw new UserError(`${dir}: run.db does not hold the campaign it ran (written by an older harness-evolve?); it cannot be resumed`);
+  }
+  let config;
+  try {
+    config = parseCampaign(JSON.parse(campaign), join(dir, "run.db"));
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`${e.message} (this run was written by another version of harness-evolve)`);
+    throw e;
+  }
+  return { config, file, harnessPath: "", seedHarness };
+}
