@@ -140,6 +140,7 @@ async function withDisplay(json: boolean | undefined, out: string, go: (onEvent:
     if (json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
     else printSummary(summary, out);
     if (summary.status === "stopped") process.stderr.write(`stopped. Continue with: harness-evolve resume ${out}\n`);
+    if (summary.status === "failed") process.exitCode = 1;
   } finally {
     display?.stop();
     if (forced) clearTimeout(forced);

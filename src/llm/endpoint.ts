@@ -10,6 +10,20 @@ export const NO_KEY = "not-needed";
 /** Extra tries when an endpoint answers 200 but with no text (no choices, null content, bad JSON). */
 const EMPTY_REPLY_RETRIES = 2;
 
+/**
+ * Environment variable that sets the first retry delay, in ms, for failures that carry no
+ * `Retry-After` / `retry-after-ms` header (timeouts, dropped connections, bare 429 and 5xx).
+ * Later retries double it, up to 16 times the first, with the SDK's 25 % jitter. Unset, the
+ * SDK's own backoff applies (0.5 s doubling to 8 s). A server's Retry-After always wins.
+ * Meant for tests and local endpoints; read through the gateway's `env`.
+ */
+export const RETRY_BASE_ENV = "HARNESS_EVOLVE_RETRY_BASE_MS";
+
+export interface EndpointOptions {
+  /** First retry delay (ms) when the endpoint names none; undefined keeps the SDK's default. */
+  retryBaseMs?: number;
+}
+
 export interface EndpointReply {
   text: string;
   usage: { prompt_tokens?: unknown; completion_tokens?: unknown } | undefined;
@@ -39,6 +53,7 @@ export class Endpoint {
     readonly cfg: ModelConfig,
     baseURL: string,
     private readonly apiKey: string,
+    opts: EndpointOptions = {},
   ) {
     this.client = new OpenAI({
       baseURL,
@@ -51,6 +66,7 @@ export class Endpoint {
       project: null,
     });
     this.where = displayURL(baseURL);
+    if (opts.retryBaseMs !== undefined) setRetryBase(this.client, opts.retryBaseMs);
   }
 
   async complete(messages: readonly ChatMessage[], params: Record<string, unknown>): Promise<EndpointReply> {
@@ -100,7 +116,8 @@ export class Endpoint {
     }
     if (err instanceof APIError && typeof err.status === "number") {
       const status = err.status;
-      const said = serverMessage(err);
+      // Masked before serverMessage cuts it to length: a cut inside an echoed key would leave a piece the mask cannot find.
+      const said = serverMessage(err, (t) => this.redact(t));
       // 4xx other than 408/409/429 are not worth retrying: the request itself is wrong.
       const permanent = status >= 400 && status < 500 && ![408, 409, 429].includes(status);
       const message = permanent ? `${status} ${this.hint(status, said)}` : `${status}${said ? ` ${said}` : ""} after ${tries} — the endpoint kept failing; try again later or lower the concurrency`;
@@ -134,6 +151,23 @@ export class Endpoint {
   }
 }
 
+/**
+ * Replace the SDK's default backoff (used only when a failure names no delay) by the same
+ * schedule from another first delay. The SDK has no public option for it; its method
+ * `calculateDefaultRetryTimeoutMillis(retriesRemaining, maxRetries)` is overridden on
+ * this one client, and its absence (a changed SDK) is an error rather than a silent no-op.
+ */
+function setRetryBase(client: OpenAI, baseMs: number): void {
+  const target = client as unknown as { calculateDefaultRetryTimeoutMillis?: (remaining: number, max: number) => number };
+  if (typeof target.calculateDefaultRetryTimeoutMillis !== "function") {
+    throw new Error(`${RETRY_BASE_ENV}: this version of the openai SDK has no default-backoff hook; unset the variable`);
+  }
+  target.calculateDefaultRetryTimeoutMillis = (remaining, max) => {
+    const delay = Math.min(baseMs * 2 ** Math.max(0, max - remaining), baseMs * 16);
+    return delay * (1 - Math.random() * 0.25);
+  };
+}
+
 function textOf(reply: unknown): string | undefined {
   if (typeof reply !== "object" || reply === null) return undefined;
   const choices = (reply as { choices?: unknown }).choices;
@@ -142,10 +176,11 @@ function textOf(reply: unknown): string | undefined {
   return typeof content === "string" ? content : undefined;
 }
 
-function serverMessage(err: APIError): string {
+/** The endpoint's error message on one line, the key masked (by `redact`), at most 200 characters. */
+function serverMessage(err: APIError, redact: (text: string) => string): string {
   const body = err.error as { message?: unknown } | undefined;
   const raw = typeof body?.message === "string" ? body.message : err.message.replace(/^\d{3}\s*/, "");
-  const oneLine = raw.replace(/\s+/g, " ").trim();
+  const oneLine = redact(raw).replace(/\s+/g, " ").trim();
   return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
 }
 

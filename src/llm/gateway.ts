@@ -6,7 +6,7 @@ import type { Ledger, Reservation } from "../budget/ledger.js";
 import type { RunStore } from "../store/run-store.js";
 import type { CallRecord, ResponseRecord } from "../store/types.js";
 import { costOfUsage, resolveUsage, usdOf, worstCase } from "./cost.js";
-import { Endpoint, NO_KEY } from "./endpoint.js";
+import { Endpoint, NO_KEY, RETRY_BASE_ENV } from "./endpoint.js";
 import { cacheKeyOf, effectiveParams } from "./params.js";
 import { pickModel, resolveRoles, type RoleTable } from "./roles.js";
 import { resolvePrice } from "./prices.js";
@@ -64,8 +64,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const { config, store, ledger: root } = opts;
   const env = opts.env ?? process.env;
   const roles: RoleTable = resolveRoles(config);
+  const retryBaseMs = retryBaseFrom(env);
   const models = new Map<string, ModelRuntime>();
-  for (const [key, cfg] of Object.entries(config.models)) models.set(key, createRuntime(key, cfg, config, env, opts.simBaseURL, opts.clock));
+  for (const [key, cfg] of Object.entries(config.models)) models.set(key, createRuntime(key, cfg, config, env, opts.simBaseURL, opts.clock, retryBaseMs));
   const global = pLimit(config.concurrency);
   const inflight = new Map<string, Promise<ResponseRecord>>();
   const running = new Set<Promise<unknown>>();
@@ -222,7 +223,24 @@ export function createGateway(opts: GatewayOptions): Gateway {
   };
 }
 
-function createRuntime(key: string, cfg: ModelConfig, config: CampaignConfig, env: Record<string, string | undefined>, simBaseURL: string | undefined, clock: Clock | undefined): ModelRuntime {
+/** The first retry delay set by HARNESS_EVOLVE_RETRY_BASE_MS (see endpoint.ts), if any. */
+function retryBaseFrom(env: Record<string, string | undefined>): number | undefined {
+  const raw = env[RETRY_BASE_ENV];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const ms = Number(raw);
+  if (!Number.isFinite(ms) || ms < 0) throw new UserError(`${RETRY_BASE_ENV}: expected a number of milliseconds ≥ 0, got "${raw}"`);
+  return ms;
+}
+
+function createRuntime(
+  key: string,
+  cfg: ModelConfig,
+  config: CampaignConfig,
+  env: Record<string, string | undefined>,
+  simBaseURL: string | undefined,
+  clock: Clock | undefined,
+  retryBaseMs: number | undefined,
+): ModelRuntime {
   let apiKey = NO_KEY;
   if (cfg.apiKeyEnv !== undefined) {
     const value = env[cfg.apiKeyEnv];
@@ -245,7 +263,7 @@ function createRuntime(key: string, cfg: ModelConfig, config: CampaignConfig, en
   return {
     key,
     cfg,
-    endpoint: new Endpoint(key, cfg, baseURL ?? OPENAI_BASE_URL, apiKey),
+    endpoint: new Endpoint(key, cfg, baseURL ?? OPENAI_BASE_URL, apiKey, { retryBaseMs }),
     price,
     limit: pLimit(cfg.concurrency),
     rate: rateLimiterFor(cfg, clock),

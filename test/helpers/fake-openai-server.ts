@@ -32,6 +32,12 @@ export interface FakeOpenAI {
   /** Replies for the next requests, in order; when the queue is empty `fallback` answers. */
   enqueue(...replies: FakeReply[]): void;
   fallback: (req: RecordedRequest) => FakeReply;
+  /**
+   * When set, a request whose `Authorization` is not `Bearer <requireKey>` gets a 401 (and
+   * counts in `unauthorized`) before the queue or the fallback is consulted.
+   */
+  requireKey?: string;
+  unauthorized: number;
   close(): Promise<void>;
 }
 
@@ -77,6 +83,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     concurrency: { now: 0, max: 0 },
     enqueue: (...replies) => void queue.push(...replies),
     fallback: echoReply,
+    unauthorized: 0,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -100,6 +107,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       fake.served.requests++;
       if (!req.url?.endsWith("/chat/completions") || req.method !== "POST") {
         return send(res, 404, { error: { message: `no route ${req.method} ${req.url}` } });
+      }
+      if (fake.requireKey !== undefined && req.headers.authorization !== `Bearer ${fake.requireKey}`) {
+        fake.unauthorized++;
+        return send(res, 401, { error: { message: "missing or wrong API key", type: "invalid_request_error", code: "invalid_api_key" } });
       }
       respond(fake, queue.shift() ?? fake.fallback(recorded), recorded, req, res);
     });
