@@ -23,7 +23,7 @@ import { CandidateEvaluator } from "../search/evaluator.js";
 import { runIslands } from "../search/islands.js";
 import { runBaseline } from "../search/baselines.js";
 import { stream } from "../search/rng.js";
-import { isSimModel } from "../sim/models.js";
+import { isSimModel, SIM_MODELS } from "../sim/models.js";
 import { startSimServer } from "../sim/server.js";
 import { RunStore } from "../store/run-store.js";
 import { evaluationBound } from "./bounds.js";
@@ -54,6 +54,7 @@ export async function evolve(campaignFile: string, opts: EvolveOptions): Promise
 
 export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): Promise<RunResult> {
   const suite = loaded.tasksPath ? loadTaskSuite(loaded.tasksPath) : undefined;
+  preflight(loaded, opts.env ?? process.env);
   const existed = existsSync(join(opts.out, "run.db"));
   const store = RunStore.open(opts.out);
   // A run.db without its campaign is a run killed before it began: start it afresh.
@@ -197,6 +198,16 @@ function buildEvaluator(loaded: LoadedCampaign, suite: TaskSuite | undefined, st
     minibatchIds: chooseMinibatch(trainIds, f.minibatch, stream(config.seed, "minibatch")),
   });
   return { evaluator };
+}
+
+/** Mistakes the gateway would find, found before a run folder is created for nothing. */
+function preflight(loaded: LoadedCampaign, env: Record<string, string | undefined>): void {
+  for (const [key, m] of Object.entries(loaded.config.models)) {
+    if (m.model.startsWith("sim:") && !isSimModel(m.model)) {
+      throw new UserError(`${loaded.file}: models.${key}.model: unknown simulated model ${JSON.stringify(m.model)} (the simulated models are ${SIM_MODELS.join(", ")})`);
+    }
+    if (m.apiKeyEnv && !env[m.apiKeyEnv]) throw new UserError(`${loaded.file}: models.${key}.apiKeyEnv: environment variable ${m.apiKeyEnv} is not set`);
+  }
 }
 
 /** Stopped before the seed harness was even scored: nothing to report but the seed itself. */

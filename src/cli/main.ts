@@ -6,7 +6,7 @@ import { evolve, type RunResult } from "../campaign/run.js";
 import { resume } from "../campaign/resume.js";
 import type { RunEvent } from "../search/context.js";
 import type { RunSummary } from "../campaign/summary.js";
-import { UserError } from "../config/errors.js";
+import { oneLineMessage, UserError } from "../config/errors.js";
 import { startSimServer } from "../sim/server.js";
 import { liveDisplay, plainDisplay, type Display } from "./display.js";
 import { runBench, type BenchCliOptions } from "./bench.js";
@@ -169,7 +169,7 @@ program.parseAsync(process.argv).catch((e: unknown) => {
     process.exit(2);
   }
   const err = e as Error;
-  process.stderr.write(`error: ${err?.message ?? String(e)}\n`);
+  process.stderr.write(`error: ${oneLineMessage(err?.message ?? String(e))}\n`);
   if (process.env.HARNESS_EVOLVE_DEBUG) process.stderr.write(`${err?.stack ?? ""}\n`);
   process.exit(1);
 });

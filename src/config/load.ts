@@ -1,10 +1,12 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { CampaignSchema, ROLES, type CampaignConfig, type RoleBinding } from "./schema.js";
 import { UserError } from "./errors.js";
-import { formatIssue } from "./format.js";
+import { formatIssue, showValue } from "./format.js";
 import { applyOverrides } from "./overrides.js";
+import { loadPreset } from "./presets.js";
+import { fileKind, readStructured, readText, showPath } from "./read.js";
+
+export { readStructured } from "./read.js";
 
 export interface LoadedCampaign {
   config: CampaignConfig;
@@ -19,19 +21,6 @@ export interface LoadedCampaign {
 export interface LoadOptions {
   sets?: readonly string[];
   seed?: number;
-}
-
-export function readStructured(file: string, label = file): unknown {
-  if (!existsSync(file)) throw new UserError(`${label}: file not found`);
-  if (statSync(file).isDirectory()) throw new UserError(`${label}: is a directory, expected a file`);
-  const text = readFileSync(file, "utf8");
-  try {
-    return file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
-  } catch (e) {
-    const where = (e as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-    const first = String((e as Error).message).split("\n")[0];
-    throw new UserError(`${label}: not valid ${file.endsWith(".json") ? "JSON" : "YAML"}${where ? ` (line ${where})` : ""}: ${first}`);
-  }
 }
 
 /** Parses and validates a campaign object; `label` prefixes every message (the file name). */
@@ -54,7 +43,7 @@ function checkRoles(config: CampaignConfig, label: string): void {
   for (const role of ROLES) {
     for (const key of bindingModels(config.roles[role])) {
       if (!(key in config.models)) {
-        throw new UserError(`${label}: roles.${role}: unknown model "${key}" (models defines: ${known.join(", ")})`);
+        throw new UserError(`${label}: roles.${role}: unknown model ${showValue(key)} (models defines: ${known.join(", ")})`);
       }
     }
   }
@@ -89,10 +78,43 @@ function fromRaw(input: unknown, abs: string, label: string, opts: LoadOptions):
   const dir = dirname(abs);
   const harnessPath = resolve(dir, config.harness);
   const tasksPath = config.tasks === undefined ? undefined : resolve(dir, config.tasks);
-  if (!existsSync(harnessPath)) throw new UserError(`${label}: harness: file not found: ${config.harness}`);
-  if (tasksPath && !existsSync(tasksPath)) throw new UserError(`${label}: tasks: file not found: ${config.tasks}`);
+  expectFile(harnessPath, `${label}: harness`, config.harness, "the seed harness (a markdown file)");
+  const seedHarness = readText(harnessPath, `${label}: harness: ${showPath(config.harness)}`);
+  if (seedHarness.trim() === "") throw new UserError(`${label}: harness: ${showPath(config.harness)} is empty`);
+  if (tasksPath !== undefined) expectFile(tasksPath, `${label}: tasks`, config.tasks!, "a task suite file");
   if (!tasksPath && config.fitness.type === "tasks") throw new UserError(`${label}: tasks: required by fitness type "tasks" (a task suite file)`);
-  const seedHarness = readFileSync(harnessPath, "utf8");
-  if (seedHarness.trim() === "") throw new UserError(`${label}: harness: ${config.harness} is empty`);
+  checkFitness(config, dir, label);
+  checkPresets(config, dir, label);
   return { config, file: abs, harnessPath, tasksPath, seedHarness };
+}
+
+/** A UserError `<field>: file not found: "<given>"` (or `is a directory`) unless `path` is a file. */
+function expectFile(path: string, field: string, given: string, expected: string): void {
+  const kind = fileKind(path);
+  if (kind === "file") return;
+  if (kind === "missing") throw new UserError(`${field}: file not found: ${showPath(given)}`);
+  throw new UserError(`${field}: ${showPath(given)} ${kind === "directory" ? "is a directory" : "is not a regular file"}, expected ${expected}`);
+}
+
+function checkFitness(config: CampaignConfig, dir: string, label: string): void {
+  const f = config.fitness;
+  if (f.type === "module") expectFile(resolve(dir, f.path), `${label}: fitness.path`, f.path, "a TypeScript or JavaScript module");
+  if (f.type === "command" && f.cwd !== undefined) {
+    const kind = fileKind(resolve(dir, f.cwd));
+    if (kind === "missing") throw new UserError(`${label}: fitness.cwd: folder not found: ${showPath(f.cwd)}`);
+    if (kind !== "directory") throw new UserError(`${label}: fitness.cwd: ${showPath(f.cwd)} is not a folder`);
+  }
+}
+
+/** Every island preset the strategy names exists, is valid, and names only models the campaign defines. */
+function checkPresets(config: CampaignConfig, dir: string, label: string): void {
+  const s = config.strategy;
+  if (s.name !== "islands") return;
+  s.presets.forEach((name, i) => {
+    const where = `${label}: strategy.presets[${i}]`;
+    const preset = loadPreset(name, dir, where);
+    if (preset.evolver !== undefined && !(preset.evolver in config.models)) {
+      throw new UserError(`${where}: preset ${showValue(name)} names evolver model ${showValue(preset.evolver)}, which models does not define (models defines: ${Object.keys(config.models).join(", ")})`);
+    }
+  });
 }

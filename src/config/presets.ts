@@ -1,10 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { UserError } from "./errors.js";
 import { formatIssue } from "./format.js";
-import { readStructured } from "./load.js";
+import { fileKind, readStructured } from "./read.js";
 
 /** What makes islands heterogeneous: who writes the variants, how hot, with which operators. */
 export const PresetSchema = z
@@ -41,9 +41,14 @@ export function presetsDir(): string {
 export function loadPreset(nameOrPath: string, baseDir: string, label = "strategy.presets"): Preset {
   const byPath = /[\\/]|\.ya?ml$|\.json$/.test(nameOrPath);
   const file = byPath ? resolve(baseDir, nameOrPath) : resolve(presetsDir(), `${nameOrPath}.yaml`);
-  if (!existsSync(file)) throw new UserError(`${label}: unknown island preset "${nameOrPath}" (no file ${byPath ? file : `islands/${nameOrPath}.yaml`})`);
-  const raw = readStructured(file, `${label}: ${nameOrPath}`);
+  const shown = JSON.stringify(nameOrPath);
+  const kind = fileKind(file);
+  if (kind === "missing") {
+    const known = existsSync(presetsDir()) ? readdirSync(presetsDir()).filter((f) => f.endsWith(".yaml")).map((f) => f.slice(0, -5)) : [];
+    throw new UserError(`${label}: unknown island preset ${shown} (${byPath ? `no file ${JSON.stringify(file)}` : `built-in presets: ${known.join(", ")}; or give a path to a YAML file`})`);
+  }
+  const raw = readStructured(file, `${label}: preset ${shown}`);
   const parsed = PresetSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`${label}: preset ${nameOrPath}: ${formatIssue(parsed.error.issues[0]!, raw)}`);
+  if (!parsed.success) throw new UserError(`${label}: preset ${shown}: ${formatIssue(parsed.error.issues[0]!, raw)}`);
   return parsed.data;
 }

@@ -2,6 +2,7 @@
  * Programmatic checks: pure functions from (check, answer) to a verdict. Rubric checks need a
  * model and live in verifier.ts.
  */
+import { testRegex } from "./text.js";
 import { Script, createContext } from "node:vm";
 import type { Check } from "./types.js";
 import { readJson, schemaError } from "./json-check.js";
@@ -43,14 +44,11 @@ export function checkExact(text: string, expected: string, caseSensitive = false
     : fail(`expected ${show(expected)}, got ${show(text)}`);
 }
 
+/** Patterns come from task files: run bounded (time and length), so a backtracking pattern fails its check instead of hanging the run. */
 export function checkRegex(text: string, pattern: string, flags?: string): CheckResult {
-  let re: RegExp;
-  try {
-    re = new RegExp(pattern, (flags ?? "").replace(/[gy]/g, "")); // g/y would make test() stateful
-  } catch (e) {
-    return fail(`invalid regex /${pattern}/: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  return re.test(text) ? PASS : fail(`expected a match for /${pattern}/${flags ?? ""}, got ${show(text)}`);
+  const r = testRegex(pattern, flags, text);
+  if (!r.ok) return fail(r.reason);
+  return r.match ? PASS : fail(`expected a match for /${pattern}/${flags ?? ""}, got ${show(text)}`);
 }
 
 /**

@@ -16,10 +16,10 @@ export interface FeedbackOptions {
 
 export function feedbackLine(task: Task, result: TaskResult): string {
   const parts = [
-    `- [${task.id}] ${cut(oneLine(task.input), 160)}`,
+    `- [${task.id}] ${cut(oneLine(task.input.slice(0, 400)), 160)}`,
     `expected: ${describeExpected(task.check)}`,
-    `got: ${cut(oneLine(extractFinalAnswer(result.answer)), 120) || "(nothing)"}`,
-    `answer: "${cut(oneLine(result.answer), 300)}"`,
+    `got: ${cut(oneLine(extractFinalAnswer(result.answer.slice(-20_000)).slice(0, 400)), 120) || "(nothing)"}`,
+    `answer: "${cut(oneLine(result.answer.slice(0, 1000)), 300)}"`,
   ];
   if (task.check.type === "rubric" && result.reason) parts.push(`judge: ${result.reason}`);
   // Answers are untrusted: keep them from closing the <feedback> block they will be quoted in.

@@ -56,6 +56,8 @@ function evalArithmetic(expr: string): number | undefined {
  */
 export function readNumber(raw: string | number): NumberRead {
   if (typeof raw === "number") return Number.isFinite(raw) ? { ok: true, value: raw, text: String(raw) } : { ok: false, reason: `not a finite number: ${raw}` };
+  // Answers are bounded by max_tokens; anything this long is not a number worth parsing.
+  if (raw.length > 10_000) return { ok: false, reason: `an answer of ${raw.length} chars is too long to read as a number` };
   const s = clean(raw);
   if (s === "") return { ok: false, reason: "no number in an empty answer" };
   if (WHOLE.test(s)) {

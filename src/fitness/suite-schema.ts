@@ -3,6 +3,7 @@
  * the file without reading code, so every zod issue becomes `<field path>: <what was expected>`.
  */
 import { z } from "zod";
+import { showKey } from "../config/format.js";
 import { jsAssertionBody, type ProgrammaticCheck } from "./checks.js";
 import { readNumber } from "./numbers.js";
 import { SPLITS } from "./types.js";
@@ -12,6 +13,12 @@ export const CHECK_TYPES = ["exact", "regex", "numeric", "json", "rubric", "cont
 const nonEmpty = z.string().min(1);
 const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
+/**
+ * `{ type: regex, pattern, flags? }`. The pattern must compile here; whether it is SAFE cannot be
+ * told at load time: a pattern with nested quantifiers such as `(a+)+$` backtracks exponentially
+ * on a near-miss answer. `testRegex` (text.ts) runs a pattern with a time limit and a cap on the
+ * text's length, so such a pattern fails its check instead of blocking the run.
+ */
 const RegexCheck = z
   .object({ type: z.literal("regex"), pattern: nonEmpty, flags: z.string().regex(/^[dgimsuvy]*$/, "only the flags d g i m s u v y").optional() })
   .strict()
@@ -19,7 +26,9 @@ const RegexCheck = z
     try {
       new RegExp(c.pattern, c.flags);
     } catch (e) {
-      ctx.addIssue({ code: "custom", path: ["pattern"], message: `invalid regex: ${e instanceof Error ? e.message : String(e)}` });
+      // V8 quotes the whole pattern in its message; the field path already says which one.
+      const why = e instanceof Error ? e.message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, "") : String(e);
+      ctx.addIssue({ code: "custom", path: ["pattern"], message: `invalid regex: ${why}` });
     }
   });
 
@@ -27,7 +36,12 @@ const NumericCheck = z
   .object({ type: z.literal("numeric"), expected: z.union([z.number(), nonEmpty]), tolerance: z.number().nonnegative().optional() })
   .strict()
   .superRefine((c, ctx) => {
-    const r = readNumber(c.expected);
+    let r: ReturnType<typeof readNumber>;
+    try {
+      r = readNumber(c.expected);
+    } catch (e) {
+      r = { ok: false, reason: e instanceof RangeError ? "the expression is too long" : String(e) };
+    }
     if (!r.ok) ctx.addIssue({ code: "custom", path: ["expected"], message: `not a number or arithmetic expression: ${r.reason}` });
   });
 
@@ -104,10 +118,10 @@ export const SuiteFileSchema = z
 
 export type RawTask = z.output<typeof TaskInSplitSchema>;
 
-/** `tasks[3].check.type` from zod's path array. */
+/** `tasks[3].check.type` from zod's path array; a key that is not a plain name is quoted (`vars."a b"`). */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
-  for (const p of path) out += typeof p === "number" ? `[${p}]` : `${out === "" ? "" : "."}${String(p)}`;
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : `${out === "" ? "" : "."}${showKey(p)}`;
   return out;
 }
 
@@ -131,7 +145,7 @@ export function describeIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; m
     case "invalid_value":
       return { path, message: `expected ${issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map(String).join("|")}`}` };
     case "unrecognized_keys":
-      return { path: [...path, issue.keys[0] ?? "?"], message: `unknown field${issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).join(", ")})` : ""}` };
+      return { path: [...path, issue.keys[0] ?? "?"], message: `unknown field${issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).map(showKey).join(", ")})` : ""}` };
     case "too_small":
       if (issue.origin === "string" && Number(issue.minimum) === 1) return { path, message: "must not be empty" };
       return { path, message: issue.message.replace(/^Too small: /, "") };

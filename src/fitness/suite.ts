@@ -4,10 +4,10 @@
  * is converted by promptfoo.ts. Every problem is a UserError naming the file and the field,
  * because a suite is written by hand and the first run is where its mistakes show.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
 import { extname } from "node:path";
-import { parseDocument } from "yaml";
+import type { z } from "zod";
 import { UserError } from "../config/errors.js";
+import { fileKind, parseYamlText, plainData, readText } from "../config/read.js";
 import { isPromptfooSuite, promptfooSuite } from "./promptfoo.js";
 import { describeIssue, formatPath, SuiteFileSchema, TaskWithSplitSchema, type RawTask } from "./suite-schema.js";
 import { SPLITS, type Check, type Split, type Task, type TaskSuite } from "./types.js";
@@ -38,25 +38,42 @@ function firstIssue(file: string, where: string, error: { issues: Parameters<typ
 }
 
 function parseYaml(file: string, text: string): unknown {
-  const doc = parseDocument(text);
-  const err = doc.errors[0];
-  if (err) fail(file, "", `invalid YAML: ${err.message.split("\n")[0]}`);
-  return doc.toJS();
+  const parsed = parseYamlText(text);
+  if (!parsed.ok) fail(file, "", `invalid YAML: ${parsed.reason}`);
+  return parsed.value;
 }
 
-function parseJson(file: string, text: string): unknown {
+/** JSON text as data, refusing what no check could walk (nesting deeper than the stack). */
+function parseJson(file: string, where: string, text: string): unknown {
   if (text.trim() === "") return undefined;
+  let data: unknown;
   try {
-    return JSON.parse(text);
+    data = JSON.parse(text);
   } catch (e) {
-    fail(file, "", `invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    fail(file, where, `invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
+  const problem = plainData(data);
+  if (problem !== undefined) fail(file, where, `invalid JSON: ${problem}`);
+  return data;
+}
+
+/**
+ * `schema.safeParse(data)`, with a failure of the validation itself (a stack overflow on a
+ * hostile nesting of `all` checks) reported like any other mistake in the file.
+ */
+function validate<T extends z.ZodType>(schema: T, file: string, where: string, data: unknown): z.output<T> {
+  let parsed: ReturnType<T["safeParse"]>;
+  try {
+    parsed = schema.safeParse(data) as ReturnType<T["safeParse"]>;
+  } catch (e) {
+    fail(file, where, `could not be read: ${e instanceof RangeError ? "nested too deeply" : String((e as Error)?.message ?? e)}`);
+  }
+  if (!parsed.success) firstIssue(file, where, parsed.error);
+  return parsed.data as z.output<T>;
 }
 
 function readSuiteData(file: string, data: unknown): Located[] {
-  const parsed = SuiteFileSchema.safeParse(data);
-  if (!parsed.success) firstIssue(file, "", parsed.error);
-  const suite = parsed.data;
+  const suite = validate(SuiteFileSchema, file, "", data);
   const bySplit = SPLITS.some((s) => suite[s] !== undefined);
   if (suite.tasks !== undefined && bySplit) fail(file, "tasks", "use either `tasks:` or `train:`/`val:`/`test:` lists, not both");
   if (suite.tasks !== undefined) return suite.tasks.map((raw, i) => ({ raw, split: raw.split, where: `tasks[${i}]` }));
@@ -76,15 +93,9 @@ function readJsonl(file: string, text: string): Located[] {
   text.split(/\r?\n/).forEach((line, i) => {
     const where = `line ${i + 1}`;
     if (line.trim() === "") return;
-    let data: unknown;
-    try {
-      data = JSON.parse(line);
-    } catch (e) {
-      fail(file, where, `invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    const parsed = TaskWithSplitSchema.safeParse(data);
-    if (!parsed.success) firstIssue(file, where, parsed.error);
-    out.push({ raw: parsed.data, split: parsed.data.split, where });
+    const data = parseJson(file, where, line);
+    const task = validate(TaskWithSplitSchema, file, where, data);
+    out.push({ raw: task, split: task.split, where });
   });
   return out;
 }
@@ -116,12 +127,13 @@ function assemble(file: string, located: Located[]): TaskSuite {
  * `.jsonl` files hold one task per line.
  */
 export function loadTaskSuite(path: string): TaskSuite {
-  if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`task suite not found: ${path}`);
-  const text = readFileSync(path, "utf8");
+  const kind = fileKind(path);
+  if (kind === "missing") throw new UserError(`task suite not found: ${path}`);
+  const text = readText(path, path, "a task suite file (.yaml, .yml, .json or .jsonl)");
   const ext = extname(path).toLowerCase();
   if (ext === ".jsonl") return assemble(path, readJsonl(path, text));
   if (ext === ".yaml" || ext === ".yml" || ext === ".json") {
-    const data = ext === ".json" ? parseJson(path, text) : parseYaml(path, text);
+    const data = ext === ".json" ? parseJson(path, "", text) : parseYaml(path, text);
     if (data === null || data === undefined) fail(path, "", "the task suite is empty");
     if (typeof data !== "object" || Array.isArray(data)) {
       fail(path, "", "expected a mapping with `tasks:` or `train:`/`val:`/`test:` lists (or a promptfoo file with `tests:`)");

@@ -39,18 +39,28 @@ export function buildVerifierMessages(rubric: string, task: string, answer: stri
   ];
 }
 
-const SCORE_ALL = new RegExp(SCORE_LINE.source, SCORE_LINE.flags.includes("g") ? SCORE_LINE.flags : `${SCORE_LINE.flags}g`);
+/** A line that starts like a score line, readable or not: `Score: 7/10`, `score : -3/10`, `Score: ten`. */
+const SCORE_START = /^\s*score\s*:/i;
 
 export type Judgement = { ok: true; score: number; reasoning: string } | { ok: false; reason: string };
 
-/** Read the LAST `Score: N/10` line; score in [0,1]. The reasoning is the text before that line. */
+/**
+ * Read the judge's LAST score line; score in [0,1] (N clamped to [0,10]). The reasoning is the
+ * text before that line. The last line that starts like a score line is the judge's own verdict:
+ * when it is unreadable (`Score: -3/10`, `Score: ten`) the judgement is unreadable, and an
+ * earlier score line (one the judge quoted from the answer, say) is never used instead.
+ */
 export function parseJudgement(text: string): Judgement {
-  let last: RegExpExecArray | undefined;
-  for (const m of text.matchAll(SCORE_ALL)) last = m as RegExpExecArray;
-  if (last === undefined) return { ok: false, reason: "the verifier gave no `Score: N/10` line" };
-  const n = Number(last[1]);
-  if (!Number.isFinite(n)) return { ok: false, reason: `unreadable verifier score "${last[0].trim()}"` };
-  return { ok: true, score: Math.min(10, Math.max(0, n)) / 10, reasoning: text.slice(0, last.index).trim() };
+  const lines = text.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!;
+    if (!SCORE_START.test(line)) continue;
+    const m = SCORE_LINE.exec(line);
+    const n = m ? Number(m[1]) : Number.NaN;
+    if (!Number.isFinite(n)) return { ok: false, reason: `unreadable verifier score "${line.trim().slice(0, 40)}"` };
+    return { ok: true, score: Math.min(10, Math.max(0, n)) / 10, reasoning: lines.slice(0, i).join("\n").trim() };
+  }
+  return { ok: false, reason: "the verifier gave no `Score: N/10` line" };
 }
 
 /** The last sentence of the judge's reasoning: usually its verdict, which the feedback quotes. */

@@ -6,9 +6,8 @@
  * name a literal opening tag only in the user message's last line, after every block, and
  * never a complete pair: a parser (the sim's, or a reader of logs) would take it for a block.
  */
-import { escapeEngineTags } from "../protocol/tags.js";
 import type { ChatMessage } from "../llm/types.js";
-import { wrap, type OperatorStep } from "../protocol/tags.js";
+import { clip, escapeEngineTags, wrap, type OperatorStep } from "../protocol/tags.js";
 
 export interface ParentView {
   text: string;
@@ -49,6 +48,9 @@ const STEP_SYSTEM: Record<OperatorStep, string> = {
   "refine-author": `${JOB}\n\nYou get a harness, its feedback, and a critic's critique. Write the improved harness, acting on the critique where it is right.\n${HARNESS_REPLY}`,
 };
 
+/** Feedback from a plug-in fitness can be megabytes; an evolver needs the first few thousand characters. */
+const FEEDBACK_CHARS = 6000;
+
 const score = (s: number): string => (Number.isFinite(s) ? s.toFixed(2) : "unscored");
 
 function parentSections(parents: readonly ParentView[]): string[] {
@@ -56,7 +58,7 @@ function parentSections(parents: readonly ParentView[]): string[] {
   parents.forEach((p, i) => {
     const id = i + 1;
     out.push(`Harness ${id} (score ${score(p.score)}):\n${wrap("harness", escapeEngineTags(p.text.trim()), { id })}`);
-    if (p.feedback.trim() !== "") out.push(`Feedback on harness ${id}:\n${wrap("feedback", escapeEngineTags(p.feedback.trim()), { id })}`);
+    if (p.feedback.trim() !== "") out.push(`Feedback on harness ${id}:\n${wrap("feedback", escapeEngineTags(clip(p.feedback.trim(), FEEDBACK_CHARS)), { id })}`);
   });
   return out;
 }
@@ -101,7 +103,7 @@ export function refineAuthorPrompt(input: PromptInput): ChatMessage[] {
   if (input.critique === undefined || input.critique.trim() === "") throw new RangeError("refine-author needs a critique");
   return build(
     "refine-author",
-    [...parentSections(input.parents.slice(0, 1)), `Critique:\n${wrap("critique", escapeEngineTags(input.critique.trim()))}`, ...contextSection(input.context)],
+    [...parentSections(input.parents.slice(0, 1)), `Critique:\n${wrap("critique", escapeEngineTags(clip(input.critique.trim(), FEEDBACK_CHARS)))}`, ...contextSection(input.context)],
     `Write the improved harness. ${HARNESS_CLOSING}`,
   );
 }

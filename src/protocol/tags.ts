@@ -40,14 +40,40 @@ export interface TagBlock {
   body: string;
 }
 
-/** Every complete `<tag ...>body</tag>` block, in order. Bodies are trimmed. */
+/**
+ * Every complete `<tag ...>body</tag>` block, in order: an opening tag (with optional `name="value"`
+ * attributes), the body up to the FIRST closing tag after it, and so on after that. Bodies are trimmed.
+ *
+ * Linear in the text's length: the closing tag is searched once per block, not once per opening
+ * tag, so a hostile reply of a million unclosed `<harness>` tags is read in milliseconds (a lazy
+ * `[\s\S]*?` regex rescans to the end of the text from every one of them: minutes for a megabyte).
+ */
 export function blocks(text: string, tag: string): TagBlock[] {
-  const re = new RegExp(`<${tag}((?:\\s+[a-zA-Z_-]+="[^"]*")*)\\s*>([\\s\\S]*?)</${tag}>`, "g");
+  const opening = new RegExp(`<${tag}((?:\\s+[a-zA-Z_-]+="[^"]*")*)\\s*>`, "g");
+  const close = `</${tag}>`;
   const out: TagBlock[] = [];
-  for (const m of text.matchAll(re)) {
+  // The first closing tag at or after `nextClose.from` (-1: none), remembered while the scan is behind it.
+  let nextClose: { from: number; at: number } | undefined;
+  const closeFrom = (from: number): number => {
+    const known = nextClose !== undefined && from >= nextClose.from && (nextClose.at === -1 || from <= nextClose.at);
+    if (!known) nextClose = { from, at: text.indexOf(close, from) };
+    return nextClose!.at;
+  };
+  let m: RegExpExecArray | null;
+  while ((m = opening.exec(text)) !== null) {
+    const bodyStart = m.index + m[0].length;
+    const end = closeFrom(bodyStart);
+    if (end === -1) {
+      // No closing tag after this opening one, so none after any later one either, except
+      // (pathologically) one inside this opening tag's own attributes.
+      if (text.indexOf(close, m.index + 1) === -1) break;
+      opening.lastIndex = m.index + 1;
+      continue;
+    }
     const attrs: Record<string, string> = {};
     for (const am of (m[1] ?? "").matchAll(/([a-zA-Z_-]+)="([^"]*)"/g)) attrs[am[1]!] = am[2]!;
-    out.push({ attrs, body: (m[2] ?? "").trim() });
+    out.push({ attrs, body: text.slice(bodyStart, end).trim() });
+    opening.lastIndex = end + close.length;
   }
   return out;
 }
@@ -73,4 +99,13 @@ export function escapeEngineTags(text: string): string {
 /** The first engine tag found in the text (e.g. `<task`), or undefined. */
 export function findEngineTag(text: string): string | undefined {
   return ENGINE_TAG_TEST.exec(text)?.[0];
+}
+
+/**
+ * Cut to at most `max` chars with a visible note of how much was left out, for long untrusted
+ * text quoted into a prompt (feedback, answers): `…\n[… cut: 12345 chars …]`.
+ */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, Math.max(0, max))}\n[… cut: ${text.length - Math.max(0, max)} chars …]`;
 }
