@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../config/errors.js";
-import { parseCampaign, type LoadedCampaign } from "../config/load.js";
 import type { TaskSuite } from "../fitness/types.js";
 import { RunStore } from "../store/run-store.js";
 import { execute, type EvolveOptions, type RunResult } from "./run.js";
+import { storedCampaign, storedForkSource } from "./stored.js";
 
 /**
  * Resume = replay. The run is re-run from the campaign, seed harness, task suite and
@@ -21,8 +21,9 @@ export async function resume(dir: string, opts: Omit<EvolveOptions, "out" | "see
     const suiteText = store.getMeta("suite");
     const suite = suiteText ? ((JSON.parse(suiteText) as TaskSuite | null) ?? undefined) : undefined;
     // What the replay rebuilds (events, candidates, evaluations) is dropped; responses and the call log stay.
+    const fork = storedForkSource(store);
     store.clearReplayedState();
-    return await execute(loaded, suite, store, { ...opts, out: dir });
+    return await execute(loaded, suite, store, { ...opts, out: dir }, fork);
   } catch (e) {
     try {
       store.close();
@@ -31,21 +32,4 @@ export async function resume(dir: string, opts: Omit<EvolveOptions, "out" | "see
     }
     throw e;
   }
-}
-
-function storedCampaign(store: RunStore, dir: string): LoadedCampaign {
-  const campaign = store.getMeta("campaign");
-  const seedHarness = store.getMeta("seedHarness");
-  const file = store.getMeta("campaignFile");
-  if (!campaign || seedHarness === undefined || !file) {
-    throw new UserError(`${dir}: run.db does not hold the campaign it ran (written by an older harness-evolve?); it cannot be resumed`);
-  }
-  let config;
-  try {
-    config = parseCampaign(JSON.parse(campaign), join(dir, "run.db"));
-  } catch (e) {
-    if (e instanceof UserError) throw new UserError(`${e.message} (this run was written by another version of harness-evolve)`);
-    throw e;
-  }
-  return { config, file, harnessPath: "", seedHarness };
 }

@@ -41,6 +41,14 @@ export interface EvolveOptions extends LoadOptions {
   env?: Record<string, string | undefined>;
 }
 
+/** The earlier run a fork replays up to `until` (its stored campaign, suite and presets). */
+export interface ForkSource {
+  loaded: LoadedCampaign;
+  suite: TaskSuite | undefined;
+  presets: Preset[];
+  until: number;
+}
+
 export interface RunResult {
   dir: string;
   summary: RunSummary;
@@ -73,7 +81,7 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
 }
 
 /** Runs (or, on a store that already holds responses, replays and continues) a campaign. */
-export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefined, store: RunStore, opts: EvolveOptions): Promise<RunResult> {
+export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefined, store: RunStore, opts: EvolveOptions, fork?: ForkSource): Promise<RunResult> {
   const started = Date.now();
   const { config } = loaded;
   let presets: Preset[];
@@ -88,9 +96,10 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
     store.close();
     throw e;
   }
-  const needsSim = Object.values(config.models).some((m) => isSimModel(m.model) && !m.baseURL);
+  const needsSim = [config, ...(fork ? [fork.loaded.config] : [])].some((c) => Object.values(c.models).some((m) => isSimModel(m.model) && !m.baseURL));
   const sim = needsSim ? await startSimServer({ world: config.sim.world, latencyMs: config.sim.latencyMs }) : undefined;
   let gateway: Gateway | undefined;
+  let forkGateway: Gateway | undefined;
   let closeFitness: (() => Promise<void>) | undefined;
   try {
     const ledger = new Ledger(budgetCaps(config.budget));
@@ -114,15 +123,35 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
       evaluator,
       store,
       emit,
-      taskContext: (suite?.tasks ?? [])
-        .filter((t) => t.split === "train")
-        .slice(0, 3)
-        .map((t) => `- ${t.input.replace(/\s+/g, " ").slice(0, 240)}`)
-        .join("\n"),
+      taskContext: taskContext(suite),
       roles,
       inProcessIslands: opts.inProcessIslands,
       signal: opts.signal,
     };
+    if (fork) {
+      // The replayed part runs under the earlier campaign, through its own models and fitness, on this run's budget.
+      forkGateway = createGateway({ config: fork.loaded.config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env });
+      const fg = forkGateway;
+      const builtOld = buildEvaluator(fork.loaded, fork.suite, store, fg, opts.signal);
+      const closeNew = closeFitness;
+      closeFitness = async () => {
+        await closeNew?.();
+        await builtOld.close?.();
+      };
+      ctx.fork = {
+        until: fork.until,
+        ctx: {
+          ...ctx,
+          config: fork.loaded.config,
+          presets: fork.presets,
+          bind: (account) => stoppable(fg.bind(account), opts.signal),
+          evaluator: builtOld.evaluator,
+          turnBound: turnBound(fg, builtOld.evaluator, fork.loaded.seedHarness),
+          taskContext: taskContext(fork.suite),
+          roles: usedRoles(fork.loaded, fork.suite),
+        },
+      };
+    }
     let result: StrategyResult;
     try {
       result = await runStrategy(ctx);
@@ -144,6 +173,7 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
     return { dir: opts.out, summary };
   } finally {
     await closeFitness?.();
+    await forkGateway?.close();
     await gateway?.close();
     await sim?.close();
     store.close();
@@ -198,6 +228,15 @@ function buildEvaluator(loaded: LoadedCampaign, suite: TaskSuite | undefined, st
     minibatchIds: chooseMinibatch(trainIds, f.minibatch, stream(config.seed, "minibatch")),
   });
   return { evaluator };
+}
+
+/** A few example task inputs, shown to evolvers. */
+function taskContext(suite: TaskSuite | undefined): string {
+  return (suite?.tasks ?? [])
+    .filter((t) => t.split === "train")
+    .slice(0, 3)
+    .map((t) => `- ${t.input.replace(/\s+/g, " ").slice(0, 240)}`)
+    .join("\n");
 }
 
 /** Mistakes the gateway would find, found before a run folder is created for nothing. */

@@ -4,6 +4,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { evolve, type RunResult } from "../campaign/run.js";
 import { resume } from "../campaign/resume.js";
+import { forkRun } from "../campaign/fork.js";
 import type { RunEvent } from "../search/context.js";
 import type { RunSummary } from "../campaign/summary.js";
 import { oneLineMessage, UserError } from "../config/errors.js";
@@ -32,9 +33,15 @@ program
   .option("--set <path=value>", "override a campaign field (repeatable), e.g. --set budget.calls=500", collect, [])
   .option("--json", "print summary.json on stdout, no progress")
   .option("--in-process", "run islands in this thread instead of worker threads")
-  .action(async (campaign: string, o: { out: string; seed?: number; set: string[]; json?: boolean; inProcess?: boolean }) => {
+  .option("--fork <run-dir>", "replay this earlier run up to --from-generation for free, then continue under this campaign")
+  .option("--from-generation <k>", "the fork point: generations before it are replayed", int)
+  .action(async (campaign: string, o: { out: string; seed?: number; set: string[]; json?: boolean; inProcess?: boolean; fork?: string; fromGeneration?: number }) => {
     const out = o.out || join("runs", `${new Date().toISOString().replace(/[:.]/g, "-")}`);
-    await withDisplay(o.json, out, (onEvent, signal) => evolve(campaign, { out, seed: o.seed, sets: o.set, onEvent, signal, inProcessIslands: o.inProcess }));
+    if ((o.fork === undefined) !== (o.fromGeneration === undefined)) throw new UserError("--fork and --from-generation go together");
+    const common = { out, seed: o.seed, sets: o.set, inProcessIslands: o.inProcess };
+    await withDisplay(o.json, out, (onEvent, signal) =>
+      o.fork !== undefined ? forkRun(campaign, { ...common, onEvent, signal, from: o.fork, until: o.fromGeneration! }) : evolve(campaign, { ...common, onEvent, signal }),
+    );
   });
 
 program

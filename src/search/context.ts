@@ -57,6 +57,12 @@ export interface SearchContext {
   roles: Role[];
   /** Worst case of one conversation turn (a proposal and its full evaluation), per role. */
   turnBound: Partial<Record<Role, import("../budget/types.js").Cost>>;
+  /**
+   * A fork: generations before `until` replay an earlier run under its own campaign (its
+   * config, presets, models and fitness, all answered from the copied response cache);
+   * from `until` on the search continues under this context.
+   */
+  fork?: { until: number; ctx: SearchContext };
   /** Run islands in this thread instead of worker threads. */
   inProcessIslands?: boolean;
   signal?: AbortSignal;

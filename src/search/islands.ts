@@ -5,7 +5,7 @@ import { spendPlan } from "../budget/policy.js";
 import { absorb, AnytimeCurve, carveConversations, everyEvaluationFailed, handlers, spendSoFar } from "./rounds.js";
 import type { IslandStats, RunStatus, SearchContext, StrategyResult } from "./context.js";
 import { bestSoFar, evaluateSeed, finalize, reserveForFinal } from "./finalize.js";
-import { diversity, migrate, nextPopulation, resetIslands, type Populations } from "./migration.js";
+import { cloneTo, diverseElite, diversity, migrate, nextPopulation, resetIslands, type Populations } from "./migration.js";
 import { mean } from "./selection.js";
 import type { Candidate } from "./types.js";
 
@@ -15,14 +15,17 @@ import type { Candidate } from "./types.js";
  * the weakest islands are periodically reset from a diverse global elite.
  */
 export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
-  const s = ctx.config.strategy as IslandsStrategyConfig;
-  const seed = await evaluateSeed(ctx);
+  // The context in force at a generation: a fork's earlier run before its fork point, this one after.
+  const at = (g: number): SearchContext => (ctx.fork && g < ctx.fork.until ? ctx.fork.ctx : ctx);
+  const first = at(0);
+  const seed = await evaluateSeed(first);
   const reserve = reserveForFinal(ctx);
   const all: Candidate[] = [seed.candidate];
   const known = new Set<string>([seed.candidate.hash]);
   // Every island starts from the seed harness (its copy keeps the seed's scores).
-  let pops: Populations = Array.from({ length: s.islands }, (_, i) => [{ ...seed.candidate, id: `seed>i${i}`, island: i, parents: ["seed"] }]);
-  const pool = new IslandPool(s.islands, { inProcess: ctx.inProcessIslands });
+  const firstIslands = (first.config.strategy as IslandsStrategyConfig).islands;
+  let pops: Populations = Array.from({ length: firstIslands }, (_, i) => [{ ...seed.candidate, id: `seed>i${i}`, island: i, parents: ["seed"] }]);
+  let pool = new IslandPool(firstIslands, { inProcess: ctx.inProcessIslands });
   const curve = new AnytimeCurve(ctx);
   curve.record(-1, [seed.candidate]);
   // Whether the best train score rose in the last generation: the adaptive policy reads it.
@@ -32,16 +35,24 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
   let reason: string | undefined;
   let generation = 0;
   try {
-    for (; generation < s.generations; generation++) {
+    for (; generation < (ctx.config.strategy as IslandsStrategyConfig).generations; generation++) {
+      const c = at(generation);
+      const s = c.config.strategy as IslandsStrategyConfig;
+      if (s.islands !== pops.length) {
+        // The fork point changed the number of islands: new ones start from the diverse elite, surplus ones retire.
+        pops = resizeIslands(pops, s, generation);
+        await pool.close();
+        pool = new IslandPool(s.islands, { inProcess: ctx.inProcessIslands });
+      }
       if (ctx.signal?.aborted) {
         status = "stopped";
         reason = "stopped on request; continue with: harness-evolve resume <run-dir>";
         break;
       }
-      const plan = spendPlan(ctx.config.budget.policy, climbing, ctx.roles);
-      ctx.evaluator.setEffort(plan.effort);
+      const plan = spendPlan(c.config.budget.policy, climbing, c.roles);
+      c.evaluator.setEffort(plan.effort);
       const wanted = Math.max(1, Math.round(s.conversations * plan.conversationFactor));
-      const carved = carveConversations(ctx, pops.map(() => wanted), plan.weights);
+      const carved = carveConversations(c, pops.map(() => wanted), plan.weights);
       if (!carved) {
         status = "budget-exhausted";
         reason = "the remaining budget cannot fund another generation";
@@ -51,15 +62,15 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
         seed: ctx.seed,
         island,
         generation,
-        preset: ctx.presets[island]!,
+        preset: c.presets[island]!,
         strategy: { ...s, conversations: carved.counts[island]! },
         population,
         knownHashes: [...known],
-        context: ctx.taskContext,
+        context: c.taskContext,
       }));
       let results: IslandGenerationResult[];
       try {
-        results = await pool.runGeneration(inputs, handlers(ctx, carved.accounts, generation));
+        results = await pool.runGeneration(inputs, handlers(c, carved.accounts, generation));
       } finally {
         carved.accounts.flat().forEach((a) => a.close());
       }
@@ -96,7 +107,7 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
         type: "generation",
         generation,
         generations: s.generations,
-        islands: islandStats(ctx, pops),
+        islands: islandStats(c, pops),
         children,
         failed: results.reduce((n, r) => n + r.stats.failedProposals + r.stats.failedEvaluations, 0),
         rejected: results.reduce((n, r) => n + r.stats.duplicates + r.stats.nearDuplicates, 0),
@@ -115,6 +126,7 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
     await pool.close();
     // Finalists are judged alike whatever the policy did during the search.
     ctx.evaluator.setEffort("normal");
+    ctx.fork?.ctx.evaluator.setEffort("normal");
   }
   if (ctx.signal?.aborted && status !== "stopped") {
     status = "stopped";
@@ -123,6 +135,12 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
   const { best, seedHarness } = status === "stopped" ? (reserve?.close(), bestSoFar(all, seed)) : await finalize(ctx, all, seed, reserve);
   ctx.emit({ type: "status", status, reason });
   return { status, reason, generations: generation, candidates: all, best, seedHarness, islands: islandStats(ctx, pops), anytime: curve.points };
+}
+
+function resizeIslands(pops: Populations, s: IslandsStrategyConfig, generation: number): Populations {
+  if (s.islands <= pops.length) return pops.slice(0, s.islands);
+  const elite = diverseElite(pops, s.reset.eliteSize, s.reset.eliteFrom);
+  return [...pops, ...Array.from({ length: s.islands - pops.length }, (_, k) => elite.map((e) => cloneTo(e, pops.length + k, generation, "reset")))];
 }
 
 function islandStats(ctx: SearchContext, pops: Populations): IslandStats[] {

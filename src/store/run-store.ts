@@ -190,6 +190,16 @@ export class RunStore {
     return { ...all, byRole };
   }
 
+  /** Copies another run's stored responses into this one's cache (a fork replays them for free). */
+  importResponses(otherDb: string): number {
+    this.db.prepare("ATTACH DATABASE ? AS source").run(otherDb);
+    try {
+      return this.db.prepare("INSERT OR IGNORE INTO responses SELECT * FROM source.responses").run().changes;
+    } finally {
+      this.db.exec("DETACH DATABASE source");
+    }
+  }
+
   /**
    * Forget what a replay rebuilds (events, candidates, evaluations) but keep the response
    * cache and the call log: a resume calls this, then re-runs the campaign from its seed.
