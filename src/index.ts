@@ -29,7 +29,8 @@ export { harnessHash, normalize as normalizeHarness, sections as harnessSections
 /**
  * Runs a campaign: a campaign file, or a campaign object whose relative paths resolve
  * against `baseDir` (default: the working directory). Progress arrives as `onEvent`
- * calls; `signal` stops the run after the generation in progress.
+ * calls; aborting `signal` stops the run: no new model call starts, calls in flight
+ * finish, and the summary has status `stopped` (resume it later).
  */
 export async function evolve(campaign: string | CampaignInput, opts: EvolveOptions & { baseDir?: string }): Promise<RunResult> {
   const loaded =

@@ -7,8 +7,8 @@
  */
 import { createHash } from "node:crypto";
 import { Worker } from "node:worker_threads";
-import type { Cost } from "../budget/types.js";
-import type { ChatMessage, CompletionRequest, CompletionResponse } from "../llm/types.js";
+import { errorKind, type ChatMessage, type CompletionRequest } from "../llm/types.js";
+import { CostTally } from "./cost-tally.js";
 import type { EvaluateOptions, Evaluation, Fitness, FitnessContext, Split, Task, TaskResult } from "./types.js";
 
 export interface ModuleFitnessOptions {
@@ -58,21 +58,9 @@ export type FromModuleWorker =
   | { type: "result"; id: number; ok: true; score: number; feedback: string; results: TaskResult[] }
   | { type: "result"; id: number; ok: false; error: string };
 
-/** Errors a module must not swallow into a failed candidate: they stop the run (or the caller's work). */
+/** Errors a module must not swallow into a failed candidate: a budget or stop, or a permanent endpoint error. */
 function isFatal(e: unknown): boolean {
-  const err = e as { name?: string; permanent?: boolean } | null;
-  return err?.name === "BudgetExhaustedError" || (err?.name === "LlmCallError" && err.permanent === true);
-}
-
-/** Sums the cost of the calls of one evaluation (cached responses count their usd only, as in TaskFitness). */
-class CostTally {
-  readonly cost: Cost = { usd: 0, tokens: 0, calls: 0 };
-  add(res: CompletionResponse): void {
-    this.cost.usd += res.costUsd;
-    if (res.cached) return;
-    this.cost.tokens += res.usage.inputTokens + res.usage.outputTokens;
-    this.cost.calls += 1;
-  }
+  return errorKind(e) !== "error";
 }
 
 interface Outcome {

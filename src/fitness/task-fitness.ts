@@ -2,12 +2,11 @@
  * Fitness from a task suite: the `user` role answers each task under the candidate harness,
  * and a check (or the verifier, for rubrics) scores each answer.
  */
-import type { Cost } from "../budget/types.js";
 import { UserError } from "../config/errors.js";
-import type { CompletionResponse } from "../llm/types.js";
 import { FINAL_ANSWER_PREFIX, wrap } from "../protocol/tags.js";
 import { runCheck, type CheckResult } from "./checks.js";
 import { buildFeedback } from "./feedback.js";
+import { CostTally } from "./cost-tally.js";
 import type { EvaluateOptions, Evaluation, Fitness, FitnessContext, Task, TaskResult, TaskSuite } from "./types.js";
 import { judgeRubric } from "./verifier.js";
 
@@ -29,17 +28,6 @@ export function taskPrompt(input: string): string {
 
 interface Scored extends CheckResult {
   answer: string;
-}
-
-/** Sums the cost of responses. Cached responses were paid for once already: only their usd (0 from the gateway) counts. */
-class CostTally {
-  readonly cost: Cost = { usd: 0, tokens: 0, calls: 0 };
-  add(res: CompletionResponse): void {
-    this.cost.usd += res.costUsd;
-    if (res.cached) return;
-    this.cost.tokens += res.usage.inputTokens + res.usage.outputTokens;
-    this.cost.calls += 1;
-  }
 }
 
 export class TaskFitness implements Fitness {

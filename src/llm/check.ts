@@ -7,6 +7,9 @@ import type { CampaignConfig, ModelConfig, Price } from "../config/schema.js";
 import { startSimServer, type SimServer } from "../sim/server.js";
 import { RunStore } from "../store/run-store.js";
 import { createGateway } from "./gateway.js";
+import { displayURL } from "./endpoint.js";
+
+export { displayURL };
 import { priceSourceLabel, resolvePrice } from "./prices.js";
 import { isSimModel } from "./sim-prices.js";
 
@@ -140,14 +143,3 @@ function redact(text: string, secret: string | undefined): string {
   return secret && secret.length >= 4 ? text.split(secret).join("***") : text;
 }
 
-/** A base URL for people: without any user:password part and without a trailing slash. */
-export function displayURL(baseURL: string): string {
-  try {
-    const u = new URL(baseURL);
-    u.username = "";
-    u.password = "";
-    return u.toString().replace(/\/$/, "");
-  } catch {
-    return baseURL;
-  }
-}

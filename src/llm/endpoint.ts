@@ -184,7 +184,8 @@ function serverMessage(err: APIError, redact: (text: string) => string): string 
   return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
 }
 
-function displayURL(baseURL: string): string {
+/** A base URL for people: without any user:password part and without a trailing slash. */
+export function displayURL(baseURL: string): string {
   try {
     const u = new URL(baseURL);
     u.username = "";

@@ -56,3 +56,23 @@ export class LlmCallError extends Error {
     this.name = "LlmCallError";
   }
 }
+
+/** A model call refused because the run is stopping (Ctrl-C, SIGTERM): conversations end as at a budget edge. */
+export class RunStoppedError extends Error {
+  constructor() {
+    super("the run is stopping");
+    this.name = "RunStoppedError";
+  }
+}
+
+/**
+ * What an error from a model call means to whoever made it: `budget` (no more calls: the
+ * budget or a stop), `fatal` (a permanent endpoint error: stop the run), or `error`
+ * (this attempt failed; the rest goes on). Read by name, so it also holds across threads.
+ */
+export function errorKind(e: unknown): "budget" | "fatal" | "error" {
+  const err = e as { name?: string; permanent?: boolean } | null;
+  if (err?.name === "BudgetExhaustedError" || err?.name === "RunStoppedError") return "budget";
+  if (err?.name === "LlmCallError" && err.permanent === true) return "fatal";
+  return "error";
+}

@@ -98,10 +98,4 @@ export interface StrategyResult {
   anytime: AnytimePoint[];
 }
 
-/** A model call refused because the run is stopping (Ctrl-C, SIGTERM): conversations end as at a budget edge. */
-export class RunStoppedError extends Error {
-  constructor() {
-    super("the run is stopping");
-    this.name = "RunStoppedError";
-  }
-}
+export { RunStoppedError } from "../llm/types.js";

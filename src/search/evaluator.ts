@@ -3,7 +3,7 @@ import type { Ledger } from "../budget/ledger.js";
 import { BudgetExhaustedError, type Cost } from "../budget/types.js";
 import { cascadeEvaluate } from "../fitness/cascade.js";
 import type { Evaluation, Fitness, FitnessContext, Split, Task } from "../fitness/types.js";
-import type { Complete } from "../llm/types.js";
+import { errorKind, type Complete } from "../llm/types.js";
 import { harnessHash } from "../harness/harness.js";
 import type { RunStore } from "../store/run-store.js";
 import type { EvaluationOutcome } from "./island-generation.js";
@@ -120,8 +120,8 @@ export class CandidateEvaluator {
       return { ok: true, minibatch: result.minibatch.score, train: result.full?.score, feedback: last.feedback };
     } catch (e) {
       const err = e as Error & { permanent?: boolean };
-      const budget = err.name === "BudgetExhaustedError" || err.name === "RunStoppedError";
-      const fatal = err.name === "LlmCallError" && err.permanent === true;
+      const budget = errorKind(err) === "budget";
+      const fatal = errorKind(err) === "fatal";
       store.updateCandidateStatus(c.id, budget ? "rejected" : "failed", `${budget ? "not evaluated: " : ""}${err.message}`);
       return { ok: false, reason: err.message, budget, fatal };
     }

@@ -1,4 +1,4 @@
-import type { CompletionRequest, CompletionResponse } from "../llm/types.js";
+import { errorKind, type CompletionRequest, type CompletionResponse } from "../llm/types.js";
 import type { EvaluationOutcome, EvaluationRequest, IslandGenerationInput, IslandGenerationResult } from "./island-generation.js";
 
 /** The typed messages between the main thread (the one writer) and an island worker. */
@@ -27,8 +27,9 @@ export interface IslandHandlers {
 /** Budget stops and permanent endpoint errors keep their meaning across the thread boundary. */
 export function serializeError(e: unknown): SerializedError {
   const err = e as { name?: string; message?: string; permanent?: boolean };
-  if (err?.name === "BudgetExhaustedError" || err?.name === "RunStoppedError") return { kind: "budget", message: err.message ?? "budget exhausted" };
-  if (err?.name === "LlmCallError" && err.permanent) return { kind: "fatal", message: err.message ?? "model call failed" };
+  const kind = errorKind(e);
+  if (kind === "budget") return { kind, message: err.message ?? "budget exhausted" };
+  if (kind === "fatal") return { kind, message: err.message ?? "model call failed" };
   if (err?.name === "PortError") return { kind: (e as { kind: SerializedError["kind"] }).kind, message: err.message ?? "" };
   return { kind: "error", message: err?.message ?? String(e) };
 }

@@ -1,8 +1,8 @@
 import type { Preset } from "../config/presets.js";
 import type { IslandsStrategyConfig } from "../config/schema.js";
 import { harnessHash } from "../harness/harness.js";
-import { similarity } from "../harness/similarity.js";
-import type { CompletionRequest, CompletionResponse } from "../llm/types.js";
+import { jaccard, shingles } from "../harness/similarity.js";
+import { errorKind, type CompletionRequest, type CompletionResponse } from "../llm/types.js";
 import { propose, type ProposalParent } from "../operators/index.js";
 import { pickWeighted, randomInt, stream, type Rng } from "./rng.js";
 import { boltzmannSelect, mean } from "./selection.js";
@@ -124,7 +124,8 @@ async function runConversation(input: IslandGenerationInput, conv: number, port:
   const children: Candidate[] = [];
   const failures: { id: string; reason: string }[] = [];
   const seen = new Set([...input.knownHashes, ...input.population.map((c) => c.hash)]);
-  const neighbours = input.population.map((c) => c.text);
+  // Shingled once: every proposal of the conversation is compared with all of them.
+  const neighbours = input.population.map((c) => shingles(c.text));
   // What the next turn refines: the latest child, or the best of the conversation so far.
   let latest: Candidate | undefined;
   const keepBest = (input.strategy.refineFrom ?? "latest") === "best";
@@ -156,7 +157,8 @@ async function runConversation(input: IslandGenerationInput, conv: number, port:
         continue;
       }
       seen.add(hash);
-      const closest = Math.max(0, ...neighbours.map((t) => similarity(t, proposal.harness)));
+      const proposed = shingles(proposal.harness);
+      const closest = Math.max(0, ...neighbours.map((t) => jaccard(t, proposed)));
       if (closest >= input.strategy.nearDuplicate) {
         stats.nearDuplicates++;
         continue;
@@ -179,7 +181,7 @@ async function runConversation(input: IslandGenerationInput, conv: number, port:
         failures.push({ id, reason: `evaluation failed: ${outcome.reason}` });
         continue;
       }
-      neighbours.push(proposal.harness);
+      neighbours.push(proposed);
       const child: Candidate = {
         id,
         hash,
@@ -202,7 +204,7 @@ async function runConversation(input: IslandGenerationInput, conv: number, port:
         latest = rival && (child.train === undefined || rival.score > child.score) ? rival : child;
       }
     } catch (e) {
-      const kind = e instanceof PortError ? e.kind : (e as { name?: string }).name === "BudgetExhaustedError" ? "budget" : "error";
+      const kind = e instanceof PortError ? e.kind : errorKind(e);
       if (kind === "budget") {
         budgetHit = true;
         break;

@@ -1,4 +1,4 @@
-import { similarity } from "../harness/similarity.js";
+import { jaccard, shingles } from "../harness/similarity.js";
 import type { Candidate } from "./types.js";
 import { mean, rankByScore, topK } from "./selection.js";
 
@@ -62,13 +62,15 @@ export function migrate(pops: Populations, count: number, generation: number, si
 export function diverseElite(pops: Populations, size: number, from: number): Candidate[] {
   const pool = truncate(pops.flat(), from);
   if (pool.length === 0 || size <= 0) return [];
+  // Shingle each text once: the greedy loop compares every pair several times.
+  const sets = new Map(pool.map((c) => [c, shingles(c.text)]));
   const chosen: Candidate[] = [pool[0]!];
   const rest = pool.slice(1);
   while (chosen.length < size && rest.length > 0) {
     let best = 0;
     let bestDistance = -1;
     rest.forEach((c, i) => {
-      const d = Math.min(...chosen.map((e) => 1 - similarity(e.text, c.text)));
+      const d = Math.min(...chosen.map((e) => 1 - jaccard(sets.get(e)!, sets.get(c)!)));
       if (d > bestDistance + 1e-12) {
         bestDistance = d;
         best = i;
@@ -104,11 +106,12 @@ export function resetIslands(
 /** Mean pairwise distance (1 − shingle Jaccard) inside an island: its diversity. */
 export function diversity(pop: readonly Candidate[]): number {
   if (pop.length < 2) return 0;
+  const sets = pop.map((c) => shingles(c.text));
   let sum = 0;
   let n = 0;
   for (let i = 0; i < pop.length; i++)
     for (let j = i + 1; j < pop.length; j++) {
-      sum += 1 - similarity(pop[i]!.text, pop[j]!.text);
+      sum += 1 - jaccard(sets[i]!, sets[j]!);
       n++;
     }
   return sum / n;
