@@ -2,7 +2,7 @@
  * Programmatic checks: pure functions from (check, answer) to a verdict. Rubric checks need a
  * model and live in verifier.ts.
  */
-import { testRegex } from "./text.js";
+import { testRegex } from "./regex.js";
 import { Script, createContext } from "node:vm";
 import type { Check } from "./types.js";
 import { readJson, schemaError } from "./json-check.js";
@@ -44,7 +44,7 @@ export function checkExact(text: string, expected: string, caseSensitive = false
     : fail(`expected ${show(expected)}, got ${show(text)}`);
 }
 
-/** Patterns come from task files: run bounded (time and length), so a backtracking pattern fails its check instead of hanging the run. */
+/** Patterns come from task files: run on a linear-time engine with a cap on the text, so no pattern can hang the run or depend on its speed. */
 export function checkRegex(text: string, pattern: string, flags?: string): CheckResult {
   const r = testRegex(pattern, flags, text);
   if (!r.ok) return fail(r.reason);

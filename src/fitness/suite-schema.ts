@@ -6,6 +6,7 @@ import { z } from "zod";
 import { showKey } from "../config/format.js";
 import { jsAssertionBody, type ProgrammaticCheck } from "./checks.js";
 import { readNumber } from "./numbers.js";
+import { compileRegex } from "./regex.js";
 import { SPLITS } from "./types.js";
 
 export const CHECK_TYPES = ["exact", "regex", "numeric", "json", "rubric", "contains", "js", "all"] as const;
@@ -14,22 +15,17 @@ const nonEmpty = z.string().min(1);
 const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
 /**
- * `{ type: regex, pattern, flags? }`. The pattern must compile here; whether it is SAFE cannot be
- * told at load time: a pattern with nested quantifiers such as `(a+)+$` backtracks exponentially
- * on a near-miss answer. `testRegex` (text.ts) runs a pattern with a time limit and a cap on the
- * text's length, so such a pattern fails its check instead of blocking the run.
+ * `{ type: regex, pattern, flags? }`. The pattern must compile for the linear-time engine the
+ * checks run on (regex.ts: RE2 syntax, so no backreferences or lookahead); a task file that
+ * uses JS-only syntax is refused here, with the reason, rather than failing every answer later.
  */
 const RegexCheck = z
   .object({ type: z.literal("regex"), pattern: nonEmpty, flags: z.string().regex(/^[dgimsuvy]*$/, "only the flags d g i m s u v y").optional() })
   .strict()
   .superRefine((c, ctx) => {
-    try {
-      new RegExp(c.pattern, c.flags);
-    } catch (e) {
-      // V8 quotes the whole pattern in its message; the field path already says which one.
-      const why = e instanceof Error ? e.message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, "") : String(e);
-      ctx.addIssue({ code: "custom", path: ["pattern"], message: `invalid regex: ${why}` });
-    }
+    const compiled = compileRegex(c.pattern, c.flags);
+    // The field path already says which pattern; the reason need not quote it again.
+    if (!compiled.ok) ctx.addIssue({ code: "custom", path: ["pattern"], message: compiled.reason.replace(/^invalid regex \/[\s\S]*\/: /, "invalid regex: ") });
   });
 
 const NumericCheck = z

@@ -1,7 +1,6 @@
 /**
  * Small text helpers shared by checks, the verifier and feedback. Tag escaping lives in protocol/tags.ts.
  */
-import { createContext, Script, type Context } from "node:vm";
 import { FINAL_ANSWER_PREFIX } from "../protocol/tags.js";
 
 
@@ -55,51 +54,3 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 }
 
 export { clip } from "../protocol/tags.js";
-
-/** Longest text a user regex is run against; longer text fails the check instead. */
-export const MAX_REGEX_TEXT = 10_000;
-/** Milliseconds a user regex may run before the check fails (catastrophic backtracking). */
-export const REGEX_TIMEOUT_MS = 100;
-
-// One context for every regex test: creating a context costs ~1 ms, running in it ~0.2 ms.
-// The sandbox holds only the three strings of the call in progress.
-const regexSandbox = Object.create(null) as Record<string, unknown>;
-let regexContext: Context | undefined;
-const REGEX_RUNNER = new Script(`(() => {
-  const g = globalThis, p = g.__p, f = g.__f, s = g.__s;
-  delete g.__p; delete g.__f; delete g.__s;
-  return new RegExp(p, f).test(s);
-})()`);
-
-export type RegexTest = { ok: true; match: boolean } | { ok: false; reason: string };
-
-/**
- * `new RegExp(pattern, flags).test(text)` for a pattern from a task file, bounded: text over
- * `maxChars` is not tested, and a run past `timeoutMs` (a pattern like `(a+)+$` backtracks
- * exponentially on a near-miss) is stopped. Both come back as `{ ok: false, reason }`, so a bad
- * pattern fails its check instead of hanging the run. `g` and `y` are dropped (they make `test`
- * stateful).
- */
-export function testRegex(pattern: string, flags: string | undefined, text: string, opts: { maxChars?: number; timeoutMs?: number } = {}): RegexTest {
-  const maxChars = opts.maxChars ?? MAX_REGEX_TEXT;
-  const timeoutMs = opts.timeoutMs ?? REGEX_TIMEOUT_MS;
-  const f = (flags ?? "").replace(/[gy]/g, "");
-  try {
-    new RegExp(pattern, f);
-  } catch (e) {
-    return { ok: false, reason: `invalid regex /${cut(pattern, 100)}/: ${e instanceof Error ? e.message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, "") : String(e)}` };
-  }
-  if (text.length > maxChars) return { ok: false, reason: `text of ${text.length} chars is over the ${maxChars} a regex check reads` };
-  regexContext ??= createContext(regexSandbox, { codeGeneration: { strings: false, wasm: false } });
-  Object.assign(regexSandbox, { __p: pattern, __f: f, __s: text });
-  try {
-    return { ok: true, match: REGEX_RUNNER.runInContext(regexContext, { timeout: timeoutMs }) === true };
-  } catch (e) {
-    const timedOut = (e as { code?: unknown } | null)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT";
-    return { ok: false, reason: timedOut ? `the regex /${cut(pattern, 100)}/ did not finish within ${timeoutMs} ms (catastrophic backtracking?)` : `the regex failed: ${e instanceof Error ? e.message : String(e)}` };
-  } finally {
-    delete regexSandbox.__p;
-    delete regexSandbox.__f;
-    delete regexSandbox.__s;
-  }
-}
