@@ -1,13 +1,15 @@
 /**
- * Programmatic checks: pure functions from (check, answer) to a verdict. Rubric checks need a
- * model and live in verifier.ts.
+ * Programmatic checks: pure functions from (check, answer) to a verdict, apart from the time
+ * limit of js assertions (whose verdicts a VerdictCache can hold, see verdicts.ts). Rubric checks
+ * need a model and live in verifier.ts.
  */
 import { testRegex } from "./regex.js";
 import { Script, createContext } from "node:vm";
-import type { Check } from "./types.js";
+import type { Check, VerdictCache } from "./types.js";
 import { readJson, schemaError } from "./json-check.js";
 import { numbersClose, readNumber } from "./numbers.js";
 import { cut, extractFinalAnswer, jsonEqual, oneLine } from "./text.js";
+import { RETRY_LIMIT_FACTOR, storedVerdict, verdictKey } from "./verdicts.js";
 
 export interface CheckResult {
   pass: boolean;
@@ -15,6 +17,8 @@ export interface CheckResult {
   score: number;
   /** Why it failed, in words (expected vs got). */
   reason?: string;
+  /** A js assertion ran past its limit twice (see checkJs): a time-out, not a wrong answer. */
+  timeout?: boolean;
 }
 
 /** Every check that needs no model. */
@@ -88,8 +92,11 @@ export function checkContains(text: string, value: string, caseSensitive = false
   return found !== negate ? PASS : fail(`expected text ${negate ? "not " : ""}containing ${show(value)}, got ${show(text)}`);
 }
 
-/** Milliseconds a JavaScript assertion may run before it is stopped and fails. */
+/** Milliseconds a JavaScript assertion may run before it is stopped (and retried once, see checkJs). */
 export const JS_CHECK_TIMEOUT_MS = 250;
+
+/** The limit of that retry. */
+export const JS_CHECK_RETRY_TIMEOUT_MS = JS_CHECK_TIMEOUT_MS * RETRY_LIMIT_FACTOR;
 
 /** Pass mark of a JavaScript assertion that returns a number, unless the check gives a `threshold`. */
 export const JS_DEFAULT_THRESHOLD = 0.5;
@@ -150,6 +157,18 @@ const JS_RUNNER = new Script(`(() => {
   }
 })()`);
 
+/** One run of an assertion in a fresh context: what the sandbox returned, why it could not run, or a time-out. */
+function runSandboxed(body: string, text: string, vars: string, timeoutMs: number): { raw: unknown } | { failed: string } | "timeout" {
+  const sandbox = Object.assign(Object.create(null) as Record<string, unknown>, { __body: body, __output: text, __vars: vars });
+  try {
+    const context = createContext(sandbox, { microtaskMode: "afterEvaluate", codeGeneration: { strings: true, wasm: false } });
+    return { raw: JS_RUNNER.runInContext(context, { timeout: timeoutMs }) };
+  } catch (e) {
+    if ((e as { code?: unknown } | null)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT") return "timeout";
+    return { failed: `the JavaScript assertion failed to run: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
 interface JsOutcome {
   kind: string;
   value?: unknown;
@@ -178,6 +197,10 @@ function scoreOf(raw: string | undefined): number | undefined {
  * `JS_CHECK_TIMEOUT_MS` limit, so a bad assertion fails the check instead of hanging the run or
  * reaching `process`/`require`. `node:vm` is not a security boundary against hostile code; do not
  * evaluate suites you would not run yourself.
+ *
+ * Past its limit the assertion runs once more with `JS_CHECK_RETRY_TIMEOUT_MS`; only a second
+ * time-out counts, as a failure marked `timeout` (a paused or busy machine must not turn a
+ * passing answer into a failing one).
  */
 export function checkJs(text: string, code: string, opts: { vars?: Record<string, unknown>; threshold?: number } = {}): CheckResult {
   const compiled = jsAssertionBody(code);
@@ -188,15 +211,14 @@ export function checkJs(text: string, code: string, opts: { vars?: Record<string
   } catch (e) {
     return fail(`the JavaScript assertion's vars are not JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const sandbox = Object.assign(Object.create(null) as Record<string, unknown>, { __body: compiled.body, __output: text, __vars: vars });
-  let raw: unknown;
-  try {
-    const context = createContext(sandbox, { microtaskMode: "afterEvaluate", codeGeneration: { strings: true, wasm: false } });
-    raw = JS_RUNNER.runInContext(context, { timeout: JS_CHECK_TIMEOUT_MS });
-  } catch (e) {
-    const timedOut = (e as { code?: unknown } | null)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT";
-    return fail(timedOut ? `the JavaScript assertion did not finish within ${JS_CHECK_TIMEOUT_MS} ms` : `the JavaScript assertion failed to run: ${e instanceof Error ? e.message : String(e)}`);
+  let run = runSandboxed(compiled.body, text, vars, JS_CHECK_TIMEOUT_MS);
+  // Checks run synchronously on this thread, so the retry runs alone (no other check can overlap it).
+  if (run === "timeout") run = runSandboxed(compiled.body, text, vars, JS_CHECK_RETRY_TIMEOUT_MS);
+  if (run === "timeout") {
+    return { ...fail(`the JavaScript assertion timed out twice (no verdict within ${JS_CHECK_TIMEOUT_MS} ms, then ${JS_CHECK_RETRY_TIMEOUT_MS} ms alone)`), timeout: true };
   }
+  if ("failed" in run) return fail(run.failed);
+  const raw = run.raw;
   let r: JsOutcome;
   try {
     r = typeof raw === "string" ? (JSON.parse(raw) as JsOutcome) : { kind: "error", message: "the sandbox returned no verdict" };
@@ -235,19 +257,45 @@ export function checkJs(text: string, code: string, opts: { vars?: Record<string
  * Every sub-check of an `all` check, against the same answer: it passes when all pass, and its
  * score is their mean (weighted by `weights` when given). The reason lists the failures.
  */
-export function checkAll(checks: readonly ProgrammaticCheck[], answer: string, weights?: readonly number[]): CheckResult {
+export function checkAll(checks: readonly ProgrammaticCheck[], answer: string, weights?: readonly number[], verdicts?: VerdictCache): CheckResult {
   if (checks.length === 0) return fail("an `all` check with no sub-checks");
-  const results = checks.map((c) => runCheck(c, answer));
+  const results = checks.map((c) => runCheck(c, answer, verdicts));
   const w = checks.map((_, i) => weights?.[i] ?? 1);
   const total = w.reduce((a, b) => a + b, 0);
   const score = total > 0 ? results.reduce((s, r, i) => s + r.score * w[i]!, 0) / total : results.reduce((s, r) => s + r.score, 0) / results.length;
   const failed = results.flatMap((r, i) => (r.pass ? [] : [`[${i + 1}] ${r.reason ?? "failed"}`]));
   if (failed.length === 0) return { pass: true, score };
-  return { pass: false, score, reason: `${failed.length} of ${checks.length} checks failed: ${failed.join("; ")}` };
+  const timeout = results.some((r) => r.timeout === true) ? { timeout: true } : {};
+  return { pass: false, score, reason: `${failed.length} of ${checks.length} checks failed: ${failed.join("; ")}`, ...timeout };
 }
 
-/** Judge a full answer: the check reads the text after its last `Final answer:` line. */
-export function runCheck(check: ProgrammaticCheck, answer: string): CheckResult {
+function isCheckResult(v: unknown): v is CheckResult {
+  const o = v as Partial<CheckResult> | null;
+  return typeof o === "object" && o !== null && typeof o.pass === "boolean" && typeof o.score === "number" && (o.reason === undefined || typeof o.reason === "string");
+}
+
+/** A js assertion's verdict: the stored one when `verdicts` holds it, else a fresh run, then stored. */
+function judgeJs(text: string, check: Extract<ProgrammaticCheck, { type: "js" }>, verdicts: VerdictCache | undefined): CheckResult {
+  const run = () => checkJs(text, check.code, { ...(check.vars !== undefined ? { vars: check.vars } : {}), ...(check.threshold !== undefined ? { threshold: check.threshold } : {}) });
+  if (!verdicts) return run();
+  let key: string;
+  try {
+    key = verdictKey("js", [check.code, check.vars ?? null, check.threshold ?? null, text]);
+  } catch {
+    return run(); // vars that are not JSON: checkJs says so, and there is nothing to key on
+  }
+  const stored = storedVerdict(verdicts, key, isCheckResult);
+  if (stored) return stored;
+  const result = run();
+  verdicts.putVerdict(key, result);
+  return result;
+}
+
+/**
+ * Judge a full answer: the check reads the text after its last `Final answer:` line. With
+ * `verdicts`, a js assertion already judged on the same text is not run again.
+ */
+export function runCheck(check: ProgrammaticCheck, answer: string, verdicts?: VerdictCache): CheckResult {
   const text = extractFinalAnswer(answer);
   switch (check.type) {
     case "exact":
@@ -261,9 +309,9 @@ export function runCheck(check: ProgrammaticCheck, answer: string): CheckResult 
     case "contains":
       return checkContains(text, check.value, check.caseSensitive ?? false, check.negate ?? false);
     case "js":
-      return checkJs(text, check.code, { ...(check.vars !== undefined ? { vars: check.vars } : {}), ...(check.threshold !== undefined ? { threshold: check.threshold } : {}) });
+      return judgeJs(text, check, verdicts);
     case "all":
-      return checkAll(check.checks, answer, check.weights);
+      return checkAll(check.checks, answer, check.weights, verdicts);
   }
 }
 

@@ -39,6 +39,8 @@ export interface TaskResult {
   answer: string;
   /** Why it failed, in words (expected vs got, the verifier's reason...). */
   reason?: string;
+  /** Its check's user code (a js assertion) ran past its limit twice: a time-out, not a wrong answer. */
+  timeout?: boolean;
 }
 
 export interface Evaluation {
@@ -53,6 +55,18 @@ export interface Evaluation {
   cost: Cost;
   /** Set when the evaluation could not be completed; the candidate is then failed, not scored. */
   error?: string;
+  /** Set (with `error`) when the fitness module or command ran past its limit twice. */
+  timeout?: boolean;
+}
+
+/**
+ * Final verdicts of time-bounded user code (js checks, fitness modules and commands), keyed by a
+ * hash of what determines them (see verdicts.ts); a RunStore is one. A replay finds a verdict here
+ * instead of running the code again, so it cannot come out differently on a slower machine.
+ */
+export interface VerdictCache {
+  getVerdict(key: string): unknown;
+  putVerdict(key: string, value: unknown): void;
 }
 
 export interface FitnessContext {

@@ -200,15 +200,51 @@ export class RunStore {
     }
   }
 
+  /** The stored verdict of a time-bounded user-code run (see fitness/verdicts.ts), or undefined. */
+  getVerdict(key: string): unknown {
+    const row = this.stmt("SELECT value FROM verdicts WHERE key = ?").get(key) as { value: string } | undefined;
+    return row === undefined ? undefined : JSON.parse(row.value);
+  }
+
+  /** First write wins, as for responses: the stored verdict is the one the run already acted on. */
+  putVerdict(key: string, value: unknown, ts = Date.now()): void {
+    this.stmt("INSERT OR IGNORE INTO verdicts(key, value, created_ts) VALUES (?, ?, ?)").run(key, JSON.stringify(value), ts);
+  }
+
+  /** Stored verdicts that are time-outs, by kind (the part of the key before its first ':'). */
+  verdictTimeouts(): Record<string, number> {
+    return verdictTimeouts(this.db);
+  }
+
+  /** Copies another run's verdicts (a fork then judges its replayed part as the old run did). */
+  importVerdicts(otherDb: string): number {
+    this.db.prepare("ATTACH DATABASE ? AS source").run(otherDb);
+    try {
+      const has = this.db.prepare("SELECT 1 FROM source.sqlite_master WHERE type = 'table' AND name = 'verdicts'").get();
+      return has ? this.db.prepare("INSERT OR IGNORE INTO verdicts SELECT * FROM source.verdicts").run().changes : 0;
+    } finally {
+      this.db.exec("DETACH DATABASE source");
+    }
+  }
+
   /**
    * Forget what a replay rebuilds (events, candidates, evaluations) but keep the response
-   * cache and the call log: a resume calls this, then re-runs the campaign from its seed.
+   * cache, the call log and the verdicts: a resume calls this, then re-runs the campaign from its seed.
    */
   clearReplayedState(): void {
     this.transaction(() => {
       this.db.exec("DELETE FROM evaluations; DELETE FROM candidates; DELETE FROM events;");
     });
   }
+}
+
+/** Time-out verdicts by kind, on any run.db connection (a file older than the verdicts table has none). */
+export function verdictTimeouts(db: Database.Database): Record<string, number> {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'verdicts'").get()) return {};
+  const rows = db
+    .prepare("SELECT substr(key, 1, instr(key, ':') - 1) AS kind, COUNT(*) AS n FROM verdicts WHERE json_extract(value, '$.timeout') = 1 GROUP BY kind")
+    .all() as { kind: string; n: number }[];
+  return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
 }
 
 function checkVersion(db: Database.Database, path: string): void {

@@ -2,6 +2,8 @@
  * run.db layout. Bump SCHEMA_VERSION on any incompatible change: opening an older or
  * newer file then fails with a clear message instead of replaying against wrong columns.
  * No table has a place for an API key, by design.
+ * `verdicts` came later without a version bump: IF NOT EXISTS adds it to older files, and an
+ * older harness-evolve ignores it.
  */
 export const SCHEMA_VERSION = 1;
 
@@ -75,4 +77,9 @@ CREATE TABLE IF NOT EXISTS calls (
   ts            INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS calls_role ON calls(role);
+CREATE TABLE IF NOT EXISTS verdicts (
+  key        TEXT PRIMARY KEY,
+  value      TEXT NOT NULL,
+  created_ts INTEGER NOT NULL
+);
 `;

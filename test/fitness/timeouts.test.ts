@@ -1,0 +1,167 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCheck, type CheckResult, type ProgrammaticCheck } from "../../src/fitness/checks.js";
+import type { VerdictCache } from "../../src/fitness/types.js";
+import { RunGate, timeoutCounts, verdictKey } from "../../src/fitness/verdicts.js";
+import { RunStore } from "../../src/store/run-store.js";
+
+const PAUSE_FIXTURE = resolve(import.meta.dirname, "fixtures/js-check-pause.ts");
+
+/** Runs the js-check child; with `pauseMs`, stops it that long once it says it is inside the check. */
+function judgeInChild(pauseMs?: number): Promise<{ result: CheckResult; ms: number }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ["--import", "tsx", PAUSE_FIXTURE, pauseMs === undefined ? "quiet" : "pause"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    let paused = false;
+    child.stderr.on("data", (d: Buffer) => (err += d));
+    child.stdout.on("data", (d: Buffer) => {
+      out += d;
+      if (pauseMs !== undefined && !paused && out.includes("stopping\n")) {
+        paused = true;
+        setTimeout(() => child.kill("SIGCONT"), pauseMs);
+      }
+    });
+    child.on("exit", (code) => {
+      if (code !== 0) return fail(new Error(`fixture exited ${code}: ${err}`));
+      done(JSON.parse(out.replace(/^stopping\n/, "")) as { result: CheckResult; ms: number });
+    });
+  });
+}
+
+const stores: RunStore[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+});
+function freshStore(): RunStore {
+  const s = RunStore.open(mkdtempSync(join(tmpdir(), "he-verdicts-")));
+  stores.push(s);
+  return s;
+}
+
+/** A verdict cache that counts look-ups and writes. */
+function countingCache(): VerdictCache & { gets: number; puts: number; map: Map<string, unknown> } {
+  const map = new Map<string, unknown>();
+  const c = {
+    gets: 0,
+    puts: 0,
+    map,
+    getVerdict: (k: string) => (c.gets++, map.get(k)),
+    putVerdict: (k: string, v: unknown) => (c.puts++, void map.set(k, v)),
+  };
+  return c;
+}
+
+describe("js checks: a time-out is its own outcome", () => {
+  it("a check paused with SIGSTOP for 300 ms in its middle gives the same verdict as unpaused", async () => {
+    const quiet = await judgeInChild();
+    const paused = await judgeInChild(300);
+    expect(quiet.result).toEqual({ pass: true, score: 1 });
+    // The pause fell inside the check (it took at least as long as the pause)...
+    expect(paused.ms).toBeGreaterThanOrEqual(290);
+    // ...and the first attempt's time-out was retried, not counted as a failed answer.
+    expect(paused.result).toEqual(quiet.result);
+  }, 60_000);
+
+  it("a check that never finishes fails with timeout: true, and an `all` check carries the mark", () => {
+    const loop: ProgrammaticCheck = { type: "js", code: "for (;;) {}" };
+    const r = runCheck(loop, "Final answer: x");
+    expect(r).toMatchObject({ pass: false, score: 0, timeout: true });
+    expect(r.reason).toMatch(/timed out twice/);
+    const all = runCheck({ type: "all", checks: [{ type: "contains", value: "x" }, loop] }, "Final answer: x");
+    expect(all).toMatchObject({ pass: false, score: 0.5, timeout: true });
+    // An ordinary wrong answer is not a time-out.
+    expect(runCheck({ type: "js", code: "output === 'y'" }, "x").timeout).toBeUndefined();
+  }, 30_000);
+});
+
+describe("js checks: stored verdicts", () => {
+  const check: ProgrammaticCheck = { type: "js", code: "output === 'yes'" };
+
+  it("a stored verdict is returned without running the assertion", () => {
+    const cache = countingCache();
+    // Store, under the key of ("yes", check), a verdict the code itself would never give.
+    cache.map.set(verdictKey("js", [check.code, null, null, "yes"]), { pass: false, score: 0.25, reason: "stored" });
+    expect(runCheck(check, "Final answer: yes", cache)).toEqual({ pass: false, score: 0.25, reason: "stored" });
+    expect(cache.puts).toBe(0);
+  });
+
+  it("a miss runs the check and stores its verdict under the judged text, the code, vars and threshold", () => {
+    const cache = countingCache();
+    expect(runCheck(check, "Final answer: yes", cache)).toEqual({ pass: true, score: 1 });
+    expect(runCheck(check, "Final answer: no", cache).pass).toBe(false);
+    expect(runCheck({ ...check, threshold: 0.9 }, "Final answer: yes", cache).pass).toBe(true);
+    expect(cache.puts).toBe(3);
+    // The same judged text (after `Final answer:`) is a hit, also inside an `all` check.
+    expect(runCheck({ type: "all", checks: [check] }, "thinking...\nFinal answer: yes", cache).pass).toBe(true);
+    expect(cache.puts).toBe(3);
+    expect([...cache.map.keys()].every((k) => k.startsWith("js:"))).toBe(true);
+  });
+
+  it("checks with no user code are not stored", () => {
+    const cache = countingCache();
+    runCheck({ type: "contains", value: "a" }, "a", cache);
+    expect(cache.gets + cache.puts).toBe(0);
+  });
+
+  it("a run store keeps verdicts, also across clearReplayedState, and counts time-outs by kind", () => {
+    const store = freshStore();
+    const loop: ProgrammaticCheck = { type: "js", code: "while (true) {}" };
+    expect(runCheck(loop, "a", store).timeout).toBe(true);
+    expect(runCheck(check, "yes", store).pass).toBe(true);
+    store.putVerdict("module:abc", { score: 0, error: "x: timed out twice", timeout: true, calls: [] });
+    store.putVerdict("command:def", { score: 0.5, feedback: "", results: [], calls: [] });
+    store.clearReplayedState();
+    expect(store.verdictTimeouts()).toEqual({ js: 1, module: 1 });
+    expect(timeoutCounts(store.verdictTimeouts())).toEqual({ checks: 1, evaluations: 1 });
+    // First write wins.
+    store.putVerdict("module:abc", { score: 1 });
+    expect(store.getVerdict("module:abc")).toMatchObject({ timeout: true });
+  }, 30_000);
+
+  it("a run.db written before the verdicts table opens and gets one; a fork copies verdicts", () => {
+    const dir = mkdtempSync(join(tmpdir(), "he-old-db-"));
+    const old = new Database(join(dir, "run.db"));
+    old.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '1');");
+    old.close();
+    const store = RunStore.open(dir);
+    stores.push(store);
+    expect(store.getVerdict("js:x")).toBeUndefined();
+    store.putVerdict("js:x", { pass: true, score: 1 });
+    const fork = freshStore();
+    expect(fork.importVerdicts(store.path)).toBe(1);
+    expect(fork.getVerdict("js:x")).toEqual({ pass: true, score: 1 });
+  });
+});
+
+describe("RunGate", () => {
+  it("an `alone` run waits for shared runs to finish and holds off the ones that come after it", async () => {
+    const gate = new RunGate();
+    const log: string[] = [];
+    const step = (name: string, ms: number) => async () => {
+      log.push(`${name}+`);
+      await new Promise((r) => setTimeout(r, ms));
+      log.push(`${name}-`);
+    };
+    await Promise.all([gate.run("shared", undefined, step("a", 30)), gate.run("shared", undefined, step("b", 10)), gate.run("alone", undefined, step("R", 10)), gate.run("shared", undefined, step("c", 1))]);
+    expect(log.indexOf("R+")).toBeGreaterThan(Math.max(log.indexOf("a-"), log.indexOf("b-")));
+    expect(log.indexOf("c+")).toBeGreaterThan(log.indexOf("R-"));
+  });
+
+  it("a waiter whose signal aborts leaves the queue", async () => {
+    const gate = new RunGate();
+    let release!: () => void;
+    const held = gate.run("alone", undefined, () => new Promise<void>((r) => (release = r)));
+    const ac = new AbortController();
+    const waiting = gate.run("shared", ac.signal, async () => "ran");
+    ac.abort(new Error("stopped"));
+    await expect(waiting).rejects.toThrow("stopped");
+    release();
+    await held;
+    await expect(gate.run("shared", undefined, async () => "ok")).resolves.toBe("ok");
+  });
+});
