@@ -5,7 +5,9 @@
  * replay (resume, fork) takes the stored verdict instead of running the code again.
  */
 import { createHash } from "node:crypto";
-import type { VerdictCache } from "./types.js";
+import type { Cost } from "../budget/types.js";
+import type { CompletionRequest } from "../llm/types.js";
+import type { Evaluation, Split, TaskResult, VerdictCache } from "./types.js";
 
 /**
  * The retry's limit is this many times the first one. A first time-out on a busy or paused
@@ -31,6 +33,40 @@ export function timeoutCounts(byKind: Readonly<Record<string, number>>): { check
 export function storedVerdict<T>(cache: VerdictCache | undefined, key: string, valid: (v: unknown) => v is T): T | undefined {
   const v = cache?.getVerdict(key);
   return v !== undefined && valid(v) ? v : undefined;
+}
+
+/** The stored verdict of a module or command evaluation. */
+export interface EvaluationVerdict {
+  score: number;
+  feedback: string;
+  results: TaskResult[];
+  error?: string;
+  timeout?: boolean;
+  /**
+   * The model calls the evaluation made (a module's), in the order it made them. A replay makes
+   * them again instead of running the module: they are cache hits charged as the first time, so
+   * the budget is spent as the original run spent it.
+   */
+  calls?: CompletionRequest[];
+}
+
+export function isEvaluationVerdict(v: unknown): v is EvaluationVerdict {
+  const o = v as Partial<EvaluationVerdict> | null;
+  return (
+    typeof o === "object" && o !== null && typeof o.score === "number" && typeof o.feedback === "string" && Array.isArray(o.results) && (o.calls === undefined || Array.isArray(o.calls))
+  );
+}
+
+export function evaluationOf(v: EvaluationVerdict, split: Split, cost: Cost): Evaluation {
+  const e: Evaluation = { score: v.score, feedback: v.feedback, split, stage: "full", results: v.results, cost };
+  if (v.error !== undefined) e.error = v.error;
+  if (v.timeout === true) e.timeout = true;
+  return e;
+}
+
+/** The reason given when both attempts of an evaluation ran past their limits. */
+export function timedOutTwice(firstMs: number, retryMs: number): string {
+  return `timed out twice (no result within ${firstMs} ms, then within ${retryMs} ms alone)`;
 }
 
 /**

@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCheck, type CheckResult, type ProgrammaticCheck } from "../../src/fitness/checks.js";
-import type { VerdictCache } from "../../src/fitness/types.js";
+import { CommandFitness } from "../../src/fitness/command-fitness.js";
+import type { FitnessContext, VerdictCache } from "../../src/fitness/types.js";
 import { RunGate, timeoutCounts, verdictKey } from "../../src/fitness/verdicts.js";
 import { RunStore } from "../../src/store/run-store.js";
 
@@ -164,4 +165,52 @@ describe("RunGate", () => {
     await held;
     await expect(gate.run("shared", undefined, async () => "ok")).resolves.toBe("ok");
   });
+});
+
+/** How many times user code counted its runs in `file`. */
+const runsIn = (file: string): number => readFileSync(file, "utf8").trim().split("\n").length;
+const noModel: FitnessContext = { user: () => Promise.reject(new Error("no model calls expected")) };
+
+describe("command fitness: a time-out is retried once, alone", () => {
+  /** A command that counts its runs in a file and sleeps 30 s on the runs listed in `slowRuns`. */
+  function counting(slowRuns: string, timeoutMs = 400, verdicts?: VerdictCache): { f: CommandFitness; runs: string } {
+    const runs = join(mkdtempSync(join(tmpdir(), "he-cmd-")), "runs");
+    const run = `echo run >> "${runs}"; n=$(wc -l < "${runs}" | tr -d ' '); case " ${slowRuns} " in *" $n "*) sleep 30;; esac; echo '{"score": 0.7}'`;
+    return { f: new CommandFitness({ run, timeoutMs, seed: 1, ...(verdicts ? { verdicts } : {}) }), runs };
+  }
+
+  it("a command past its limit the first time only scores normally", async () => {
+    const { f, runs } = counting("1");
+    const ev = await f.evaluate("h", { split: "train" }, noModel);
+    expect(ev).toMatchObject({ score: 0.7 });
+    expect(ev.error).toBeUndefined();
+    expect(ev.timeout).toBeUndefined();
+    expect(runsIn(runs)).toBe(2);
+  }, 30_000);
+
+  it("a command past its limit twice is a time-out, stored, and a replay does not run it again", async () => {
+    const store = freshStore();
+    const { f, runs } = counting("1 2", 300, store);
+    const ev = await f.evaluate("h", { split: "train" }, noModel);
+    expect(ev).toMatchObject({ score: 0, timeout: true });
+    expect(ev.error).toMatch(/timed out twice \(no result within 300 ms, then within 1200 ms alone\)/);
+    expect(runsIn(runs)).toBe(2);
+    // The same evaluation again (a resume's replay): the stored time-out, without running the command.
+    expect(await f.evaluate("h", { split: "train" }, noModel)).toEqual(ev);
+    expect(runsIn(runs)).toBe(2);
+    expect(store.verdictTimeouts()).toEqual({ command: 1 });
+  }, 30_000);
+
+  it("a stored score is a hit too; another harness, split or task list is not", async () => {
+    const store = freshStore();
+    const { f, runs } = counting("", 10_000, store);
+    const first = await f.evaluate("h", { split: "train" }, noModel);
+    expect(first.score).toBe(0.7);
+    expect(await f.evaluate("h", { split: "train" }, noModel)).toEqual(first);
+    expect(runsIn(runs)).toBe(1);
+    await f.evaluate("h2", { split: "train" }, noModel);
+    await f.evaluate("h", { split: "val" }, noModel);
+    await f.evaluate("h", { split: "train", taskIds: ["a"] }, noModel);
+    expect(runsIn(runs)).toBe(4);
+  }, 30_000);
 });
