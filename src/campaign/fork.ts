@@ -7,7 +7,7 @@ import { loadTaskSuite } from "../fitness/suite.js";
 import type { TaskSuite } from "../fitness/types.js";
 import { RunStore } from "../store/run-store.js";
 import { storedCampaign, type StoredFork } from "./stored.js";
-import { execute, type EvolveOptions, type ForkSource, type RunResult } from "./run.js";
+import { checkSeedBudget, execute, inRunFolder, preflight, type EvolveOptions, type ForkSource, type RunResult } from "./run.js";
 
 /**
  * A fork: a new run that replays an earlier run up to generation `until` for free (its
@@ -23,28 +23,37 @@ export async function forkRun(campaignFile: string, opts: EvolveOptions & { from
   if (loaded.config.strategy.name !== "islands" || source.loaded.config.strategy.name !== "islands") {
     throw new UserError(`--fork: both the forked run and ${campaignFile} must use strategy.name: islands`);
   }
-  if (existsSync(join(opts.out, "run.db"))) throw new UserError(`--out ${opts.out}: already holds a run (run.db); a fork needs a new folder`);
   const suite = loaded.tasksPath ? loadTaskSuite(loaded.tasksPath) : undefined;
-  const store = RunStore.open(opts.out);
-  const record: StoredFork = {
-    from: opts.from,
-    until: opts.until,
-    campaign: source.loaded.config,
-    campaignFile: source.loaded.file,
-    seedHarness: source.loaded.seedHarness,
-    suite: source.suite ?? null,
-    presets: source.presets,
-  };
-  store.transaction(() => {
-    store.setMeta("campaign", JSON.stringify(loaded.config));
-    store.setMeta("campaignFile", loaded.file);
-    // The lineage goes on from the earlier run's seed harness.
-    store.setMeta("seedHarness", source.loaded.seedHarness);
-    store.setMeta("suite", JSON.stringify(suite ?? null));
-    store.setMeta("fork", JSON.stringify(record));
+  const env = opts.env ?? process.env;
+  preflight(loaded, suite, env);
+  // Up to the fork point the seed is scored, and calls made, under the earlier campaign, on this budget.
+  preflight(source.loaded, source.suite, env);
+  checkSeedBudget(source.loaded, source.suite, loaded.config.budget);
+  return inRunFolder(opts.out, { command: "harness-evolve run", label: `--out ${opts.out}`, create: true }, async ({ store, fresh, begun }) => {
+    if (!fresh) throw new UserError(`--out ${opts.out}: already holds a run (run.db); a fork needs a new folder`);
+    store.importResponses(join(opts.from, "run.db"));
+    const record = () => {
+      const fork: StoredFork = {
+        from: opts.from,
+        until: opts.until,
+        campaign: source.loaded.config,
+        campaignFile: source.loaded.file,
+        seedHarness: source.loaded.seedHarness,
+        suite: source.suite ?? null,
+        presets: source.presets,
+      };
+      store.transaction(() => {
+        store.setMeta("campaign", JSON.stringify(loaded.config));
+        store.setMeta("campaignFile", loaded.file);
+        // The lineage goes on from the earlier run's seed harness.
+        store.setMeta("seedHarness", source.loaded.seedHarness);
+        store.setMeta("suite", JSON.stringify(suite ?? null));
+        store.setMeta("fork", JSON.stringify(fork));
+      });
+      begun();
+    };
+    return execute({ ...loaded, seedHarness: source.loaded.seedHarness }, suite, store, opts, source, record);
   });
-  store.importResponses(join(opts.from, "run.db"));
-  return execute({ ...loaded, seedHarness: source.loaded.seedHarness }, suite, store, opts, source);
 }
 
 function readSource(dir: string, until: number): ForkSource {

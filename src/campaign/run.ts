@@ -1,11 +1,17 @@
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { Ledger } from "../budget/ledger.js";
+import { existsSync, mkdirSync, rmdirSync, unlinkSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { COST_DIMENSIONS, Ledger } from "../budget/ledger.js";
 import { budgetCaps } from "../budget/split.js";
 import { loadCampaign, type LoadedCampaign, type LoadOptions } from "../config/load.js";
 import { loadPreset, type Preset } from "../config/presets.js";
-import { UserError } from "../config/errors.js";
-import { ROLES, type Role, type TaskFitnessConfig } from "../config/schema.js";
+import { UserError, writeFailureCause } from "../config/errors.js";
+import { showPath } from "../config/read.js";
+import { ROLES, type BudgetConfig, type CampaignConfig, type Role, type TaskFitnessConfig } from "../config/schema.js";
+import { worstCase } from "../llm/cost.js";
+import { effectiveParams } from "../llm/params.js";
+import { resolvePrice } from "../llm/prices.js";
+import { resolveRoles } from "../llm/roles.js";
+import { MAX_HARNESS_CHARS } from "../operators/parse.js";
 import { CommandFitness } from "../fitness/command-fitness.js";
 import { ModuleFitness } from "../fitness/module-fitness.js";
 import type { Cost } from "../budget/types.js";
@@ -15,18 +21,19 @@ import { harnessHash } from "../harness/harness.js";
 import { chooseMinibatch } from "../fitness/cascade.js";
 import { loadTaskSuite } from "../fitness/suite.js";
 import { TaskFitness } from "../fitness/task-fitness.js";
-import type { TaskSuite } from "../fitness/types.js";
+import type { Split, TaskSuite } from "../fitness/types.js";
 import { createGateway, type Gateway } from "../llm/gateway.js";
 import { DEFAULT_MAX_TOKENS } from "../llm/params.js";
 import type { RunEvent, SearchContext, StrategyResult } from "../search/context.js";
-import { CandidateEvaluator } from "../search/evaluator.js";
+import { CandidateEvaluator, type EvaluationBound } from "../search/evaluator.js";
 import { runIslands } from "../search/islands.js";
 import { runBaseline } from "../search/baselines.js";
 import { stream } from "../search/rng.js";
 import { isSimModel, SIM_MODELS } from "../sim/models.js";
 import { startSimServer } from "../sim/server.js";
-import { RunStore } from "../store/run-store.js";
-import { evaluationBound } from "./bounds.js";
+import { RUN_DB, RunStore } from "../store/run-store.js";
+import { evaluationBound, type BoundDeps } from "./bounds.js";
+import { lockRunFolder, type RunLock } from "./lock.js";
 import { simFigures } from "./sim-figures.js";
 import { buildSummary, writeSummary, type RunSummary } from "./summary.js";
 import { writeReport } from "../report/index.js";
@@ -62,26 +69,142 @@ export async function evolve(campaignFile: string, opts: EvolveOptions): Promise
 
 export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): Promise<RunResult> {
   const suite = loaded.tasksPath ? loadTaskSuite(loaded.tasksPath) : undefined;
-  preflight(loaded, opts.env ?? process.env);
-  const existed = existsSync(join(opts.out, "run.db"));
-  const store = RunStore.open(opts.out);
-  // A run.db without its campaign is a run killed before it began: start it afresh.
-  if (existed && store.getMeta("campaign") !== undefined) {
-    store.close();
-    throw new UserError(`--out ${opts.out}: already holds a run (run.db); choose another folder, delete it, or continue it with: harness-evolve resume ${opts.out}`);
-  }
-  // Everything a resume needs to replay this run exactly, whatever happens to the files later.
-  store.transaction(() => {
-    store.setMeta("campaign", JSON.stringify(loaded.config));
-    store.setMeta("campaignFile", loaded.file);
-    store.setMeta("seedHarness", loaded.seedHarness);
-    store.setMeta("suite", JSON.stringify(suite ?? null));
+  preflight(loaded, suite, opts.env ?? process.env);
+  checkSeedBudget(loaded, suite, loaded.config.budget);
+  return inRunFolder(opts.out, { command: "harness-evolve run", label: `--out ${opts.out}`, create: true }, async ({ store, begun }) => {
+    // A run.db without its campaign is a run killed before it began: start it afresh.
+    if (store.getMeta("campaign") !== undefined) {
+      throw new UserError(`--out ${opts.out}: already holds a run (run.db); choose another folder, delete it, or continue it with: harness-evolve resume ${opts.out}`);
+    }
+    // Everything a resume needs to replay this run exactly, whatever happens to the files later.
+    const record = () => {
+      store.transaction(() => {
+        store.setMeta("campaign", JSON.stringify(loaded.config));
+        store.setMeta("campaignFile", loaded.file);
+        store.setMeta("seedHarness", loaded.seedHarness);
+        store.setMeta("suite", JSON.stringify(suite ?? null));
+      });
+      begun();
+    };
+    return execute(loaded, suite, store, opts, undefined, record);
   });
-  return execute(loaded, suite, store, opts);
 }
 
-/** Runs (or, on a store that already holds responses, replays and continues) a campaign. */
-export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefined, store: RunStore, opts: EvolveOptions, fork?: ForkSource): Promise<RunResult> {
+/** What `inRunFolder` hands its command. */
+export interface RunFolder {
+  store: RunStore;
+  /** run.db did not exist before this call. */
+  fresh: boolean;
+  /** Say that the campaign is recorded: from then on a failure leaves a resumable run, not litter to remove. */
+  begun: () => void;
+}
+
+/**
+ * Runs `go` as the one owner of run folder `dir` (lock.ts): creates the folder when
+ * `create`, locks it, opens run.db. If `go` fails before the campaign is recorded, what
+ * this call created goes again (a folder `run` would refuse and `resume` could not
+ * continue); a failed write becomes one line naming the folder (`label`) and its cause.
+ */
+export async function inRunFolder<T>(dir: string, how: { command: string; label: string; create: boolean }, go: (folder: RunFolder) => Promise<T>): Promise<T> {
+  let made: string[] = [];
+  let lock: RunLock | undefined;
+  let store: RunStore | undefined;
+  let fresh = false;
+  let begun = false;
+  try {
+    if (how.create) made = makeFolders(dir);
+    lock = lockRunFolder(dir, how.command);
+    fresh = !existsSync(join(dir, RUN_DB));
+    store = RunStore.open(dir);
+    return await go({ store, fresh, begun: () => (begun = true) });
+  } catch (e) {
+    throw asWriteFailure(e, how.label, dir, begun);
+  } finally {
+    quietly(() => store?.close());
+    if (lock && fresh && !begun) quietly(() => removeRunDb(dir));
+    quietly(() => lock?.release());
+    if (!begun) removeEmptyFolders(made);
+  }
+}
+
+/**
+ * Creates `dir` and its missing parents one at a time, so that a failure keeps its real
+ * code (Node 20's recursive mkdir reports EROFS as ENOENT); returns the folders it made,
+ * outermost first.
+ */
+function makeFolders(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
+  const made: string[] = [];
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+      made.push(d);
+    } catch (e) {
+      // Made by a run racing into the same folder: it is that run's.
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
+  return made;
+}
+
+/** Innermost first; stops at the first folder that holds anything (another run's files, or the user's). */
+function removeEmptyFolders(made: readonly string[]): void {
+  for (const d of [...made].reverse()) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+  }
+}
+
+function removeRunDb(dir: string): void {
+  for (const name of [RUN_DB, `${RUN_DB}-wal`, `${RUN_DB}-shm`]) {
+    try {
+      unlinkSync(join(dir, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+  }
+}
+
+/** Clean-up after a failure must not hide the failure. */
+function quietly(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // the original error is the one to report
+  }
+}
+
+/**
+ * A full disk, a read-only file system or a folder without write permission, met while
+ * writing the run folder, as a one-line UserError; anything else unchanged. SQLite
+ * rolls a failed write back, so a run that had begun stays resumable.
+ */
+function asWriteFailure(e: unknown, label: string, dir: string, begun: boolean): unknown {
+  if (e instanceof UserError) return e;
+  const cause = writeFailureCause(e);
+  const err = e as NodeJS.ErrnoException;
+  if (!cause || (err.path !== undefined && !related(err.path, dir))) return e;
+  const where = err.syscall && err.path ? ` (${err.syscall} ${showPath(err.path)})` : "";
+  const after = begun ? `; what is stored stays valid: once that is fixed, continue with: harness-evolve resume ${dir}` : "";
+  return new UserError(`${label}: ${cause}${where}${after}`);
+}
+
+/** `a` is `b`, inside it, or one of its parents. */
+function related(a: string, b: string): boolean {
+  const inside = (x: string, y: string) => !relative(y, x).startsWith("..");
+  return inside(resolve(a), resolve(b)) || inside(resolve(b), resolve(a));
+}
+
+/**
+ * Runs (or, on a store that already holds responses, replays and continues) a campaign.
+ * `record` writes the campaign into a new run.db once everything the run needs is built,
+ * so a setup failure leaves no half-begun run behind.
+ */
+export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefined, store: RunStore, opts: EvolveOptions, fork?: ForkSource, record?: () => void): Promise<RunResult> {
   const started = Date.now();
   const { config } = loaded;
   let presets: Preset[];
@@ -152,6 +275,7 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
         },
       };
     }
+    record?.();
     let result: StrategyResult;
     try {
       result = await runStrategy(ctx);
@@ -216,18 +340,107 @@ function buildEvaluator(loaded: LoadedCampaign, suite: TaskSuite | undefined, st
     return { evaluator: new CandidateEvaluator({ ...common, fitness, minibatchIds: [] }) };
   }
   if (!suite) throw new UserError(`${loaded.file}: tasks: required by fitness type "tasks"`);
-  const trainIds = suite.tasks.filter((t) => t.split === "train").map((t) => t.id);
-  const worstCase = (role: Role, messages: ChatMessage[], maxTokens: number) => g.worstCase({ role, messages, maxTokens, sampleKey: "bound" });
-  const bound = (fitness: TaskFitnessConfig) => evaluationBound({ fitness, worstCase, answerMaxTokens: 512, verifierMaxTokens: 1024 });
+  const worstCall: WorstCall = (role, messages, maxTokens) => g.worstCase({ role, messages, maxTokens, sampleKey: "bound" });
   const thorough = { ...f, samples: f.samples * 2 };
   const evaluator = new CandidateEvaluator({
     ...common,
     fitness: new TaskFitness(suite, f),
-    thorough: config.budget.policy === "adaptive" ? { fitness: new TaskFitness(suite, thorough), bound: bound(thorough) } : undefined,
-    bound: bound(f),
-    minibatchIds: chooseMinibatch(trainIds, f.minibatch, stream(config.seed, "minibatch")),
+    thorough: config.budget.policy === "adaptive" ? { fitness: new TaskFitness(suite, thorough), bound: taskBound(thorough, worstCall) } : undefined,
+    bound: taskBound(f, worstCall),
+    minibatchIds: minibatchOf(config, f, suite),
   });
   return { evaluator };
+}
+
+/** The gateway's worst case for one call of a role (max over the role's models). */
+type WorstCall = BoundDeps["worstCase"];
+
+/** The carved worst case of evaluating a harness on some tasks under a task-suite fitness. */
+function taskBound(fitness: TaskFitnessConfig, worstCall: WorstCall): EvaluationBound {
+  return evaluationBound({ fitness, worstCase: worstCall, answerMaxTokens: 512, verifierMaxTokens: 1024 });
+}
+
+/** The cascade's first stage: train tasks drawn from the campaign seed, so every piece of a resumed run draws the same. */
+function minibatchOf(config: CampaignConfig, fitness: TaskFitnessConfig, suite: TaskSuite): string[] {
+  const trainIds = suite.tasks.filter((t) => t.split === "train").map((t) => t.id);
+  return chooseMinibatch(trainIds, fitness.minibatch, stream(config.seed, "minibatch"));
+}
+
+/**
+ * Gateway.worstCase computed from the campaign alone, for preflight (which runs before
+ * there is a store, hence a gateway): the largest, per dimension, over the role's models.
+ */
+export function callBound(config: CampaignConfig): WorstCall {
+  const roles = resolveRoles(config);
+  return (role, messages, maxTokens) => {
+    let out: Cost = { usd: 0, tokens: 0, calls: 0 };
+    for (const { key } of roles[role] ?? []) {
+      const m = config.models[key]!;
+      const w = worstCase(messages, effectiveParams(m, { role, messages, maxTokens, sampleKey: "bound" }, config.seed).maxTokens, resolvePrice(m).price);
+      out = { usd: Math.max(out.usd, w.usd), tokens: Math.max(out.tokens, w.tokens), calls: Math.max(out.calls, w.calls) };
+    }
+    return out;
+  };
+}
+
+type RoleCosts = Partial<Record<Role, Cost>>;
+
+/**
+ * The worst case of scoring the seed harness, stage by stage, as evaluateSeed carves it:
+ * the cascade (minibatch, then all of train), then val and test.
+ */
+export function seedScoringBound(bound: EvaluationBound, suite: TaskSuite, minibatchIds: readonly string[], seedHarness: string): [stage: string, cost: RoleCosts][] {
+  const of = (split: Split) => suite.tasks.filter((t) => t.split === split);
+  const minibatch = suite.tasks.filter((t) => minibatchIds.includes(t.id));
+  const stages: [string, RoleCosts][] = minibatchIds.length ? [["minibatch", bound(seedHarness, minibatch)]] : [];
+  for (const split of ["train", "val", "test"] as const) stages.push([split, bound(seedHarness, of(split))]);
+  return stages;
+}
+
+/**
+ * Why `budget` cannot cover `stages` (a cap, total or a role's share, below their sum in
+ * some dimension), or undefined when it can. Each stage carves its worst case from what
+ * the earlier ones left, so the sum is what is sure to fit.
+ */
+export function seedBudgetShortfall(budget: BudgetConfig, stages: readonly [string, RoleCosts][]): string | undefined {
+  const caps = budgetCaps(budget);
+  const scopes: [Role | undefined, Partial<Cost> | undefined][] = [[undefined, caps.total], ...ROLES.map((r): [Role, Partial<Cost> | undefined] => [r, caps.byRole?.[r]])];
+  for (const [role, cap] of scopes) {
+    for (const d of COST_DIMENSIONS) {
+      const limit = cap?.[d];
+      if (limit === undefined) continue;
+      const roles: readonly Role[] = role ? [role] : ROLES;
+      const parts = stages.map(([name, c]): [string, number] => [name, roles.reduce((sum, r) => sum + (c[r]?.[d] ?? 0), 0)]);
+      const need = parts.reduce((sum, [, v]) => sum + v, 0);
+      if (need <= limit) continue;
+      const breakdown = parts.map(([name, v]) => `${name} ${amount(d, v, true)}`).join(" + ");
+      const given = role ? `budget.split.${role} gives the ${role} role ${amount(d, limit, false)} of budget.${d}` : `budget.${d} is ${amount(d, limit, false)}`;
+      const unit = d === "usd" ? "" : ` ${d}`;
+      const raise = role ? `budget.${d} or budget.split.${role}` : `budget.${d}`;
+      return `budget: too small to evaluate the seed harness: ${given}, and scoring it may take up to ${amount(d, need, true)}${unit}${role ? ` for the ${role} role` : ""} (${breakdown}); raise ${raise}`;
+    }
+  }
+  return undefined;
+}
+
+/** `$0.0123`, `40`, `51,200`; a need rounds up (to 4 significant digits), never down. */
+function amount(d: keyof Cost, v: number, up: boolean): string {
+  let x = v;
+  if (!Number.isInteger(v) && v > 0) {
+    const step = 10 ** (Math.floor(Math.log10(v)) - 3);
+    x = Number(((up ? Math.ceil(v / step) : Math.round(v / step)) * step).toPrecision(4));
+  }
+  return d === "usd" ? `$${x}` : x.toLocaleString("en-US");
+}
+
+/** The budget covers the worst case of scoring the seed harness, or the run could not even begin: found before any folder exists. */
+export function checkSeedBudget(scorer: LoadedCampaign, suite: TaskSuite | undefined, budget: BudgetConfig): void {
+  const f = scorer.config.fitness;
+  // Plug-in fitness draws on the budget call by call: it has no worst case to check.
+  if (f.type !== "tasks" || !suite) return;
+  const stages = seedScoringBound(taskBound(f, callBound(scorer.config)), suite, minibatchOf(scorer.config, f, suite), scorer.seedHarness);
+  const short = seedBudgetShortfall(budget, stages);
+  if (short) throw new UserError(short);
 }
 
 /** A few example task inputs, shown to evolvers. */
@@ -239,14 +452,24 @@ function taskContext(suite: TaskSuite | undefined): string {
     .join("\n");
 }
 
-/** Mistakes the gateway would find, found before a run folder is created for nothing. */
-function preflight(loaded: LoadedCampaign, env: Record<string, string | undefined>): void {
-  for (const [key, m] of Object.entries(loaded.config.models)) {
+/** Mistakes the gateway or the run would find, found before a run folder is created for nothing. */
+export function preflight(loaded: LoadedCampaign, suite: TaskSuite | undefined, env: Record<string, string | undefined>): void {
+  const { config } = loaded;
+  for (const [key, m] of Object.entries(config.models)) {
     if (m.model.startsWith("sim:") && !isSimModel(m.model)) {
       throw new UserError(`${loaded.file}: models.${key}.model: unknown simulated model ${JSON.stringify(m.model)} (the simulated models are ${SIM_MODELS.join(", ")})`);
     }
     if (m.apiKeyEnv && !env[m.apiKeyEnv]) throw new UserError(`${loaded.file}: models.${key}.apiKeyEnv: environment variable ${m.apiKeyEnv} is not set`);
+    if (config.budget.usd !== undefined && resolvePrice(m).price === undefined) {
+      throw new UserError(`${loaded.file}: models.${key}.price: required because budget.usd is set (the built-in price table has no '${m.model}')`);
+    }
   }
+  // Evolved children are held to this size; the seed is their ancestor, so it is too.
+  const size = loaded.seedHarness.length;
+  if (size > MAX_HARNESS_CHARS) {
+    throw new UserError(`${loaded.file}: harness: ${showPath(config.harness)} is ${size} chars, over the limit of ${MAX_HARNESS_CHARS} chars (the most an evolved harness may hold)`);
+  }
+  usedRoles(loaded, suite);
 }
 
 /** Stopped before the seed harness was even scored: nothing to report but the seed itself. */

@@ -27,3 +27,39 @@ export class UserError extends Error {
     this.name = "UserError";
   }
 }
+
+/** Plain words for the causes of a failed write that the user can act on. */
+const WRITE_FAILURES: Record<string, string> = {
+  ENOSPC: "disk full",
+  SQLITE_FULL: "disk full",
+  EDQUOT: "disk quota exceeded",
+  EROFS: "read-only file system",
+  SQLITE_READONLY: "read-only file system",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ENOTDIR: "a part of the path is a file, not a folder",
+};
+
+/**
+ * SQLite's and the OS's own words for a full disk or a read-only database: an error that
+ * was caught and re-thrown as text (a failed seed evaluation, say) keeps only those.
+ */
+const WRITE_FAILURE_TEXT: [RegExp, string][] = [
+  [/database or disk is full|no space left on device/i, "disk full"],
+  [/attempt to write a readonly database|read-only file system/i, "read-only file system"],
+];
+
+/**
+ * The cause of `e` in plain words ("disk full", "read-only file system", "permission
+ * denied") when it is a failed write to the file system or to SQLite; undefined otherwise.
+ */
+export function writeFailureCause(e: unknown): string | undefined {
+  const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === "string") {
+    // SQLite's extended codes (SQLITE_READONLY_DBMOVED, ...) share the cause of their base code.
+    const cause = WRITE_FAILURES[code] ?? WRITE_FAILURES[code.split("_").slice(0, 2).join("_")];
+    if (cause) return cause;
+  }
+  if (typeof message !== "string") return undefined;
+  return WRITE_FAILURE_TEXT.find(([re]) => re.test(message))?.[1];
+}
