@@ -1,4 +1,5 @@
 import type { Cost } from "../budget/types.js";
+import { addUsd } from "../budget/money.js";
 import type { CompletionResponse } from "../llm/types.js";
 
 /**
@@ -8,7 +9,7 @@ import type { CompletionResponse } from "../llm/types.js";
 export class CostTally {
   readonly cost: Cost = { usd: 0, tokens: 0, calls: 0 };
   add(res: CompletionResponse): void {
-    this.cost.usd += res.costUsd;
+    this.cost.usd = addUsd(this.cost.usd, res.costUsd);
     if (res.cached) return;
     this.cost.tokens += res.usage.inputTokens + res.usage.outputTokens;
     this.cost.calls += 1;

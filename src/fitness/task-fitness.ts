@@ -7,6 +7,7 @@ import { FINAL_ANSWER_PREFIX, wrap } from "../protocol/tags.js";
 import { runCheck, type CheckResult } from "./checks.js";
 import { buildFeedback } from "./feedback.js";
 import { CostTally } from "./cost-tally.js";
+import { allInOrder } from "./settle.js";
 import type { EvaluateOptions, Evaluation, Fitness, FitnessContext, Task, TaskResult, TaskSuite } from "./types.js";
 import { judgeRubric } from "./verifier.js";
 
@@ -71,7 +72,7 @@ export class TaskFitness implements Fitness {
     // Fail before spending anything when a rubric cannot be judged.
     const rubric = tasks.find((t) => t.check.type === "rubric");
     if (rubric && !ctx.verifier) throw this.noVerifier(rubric);
-    const results = await Promise.all(tasks.map((t) => this.runTask(harness, t, ctx, tally)));
+    const results = await allInOrder(tasks.map((t) => this.runTask(harness, t, ctx, tally)));
     const score = results.reduce((s, r) => s + r.score, 0) / results.length;
     const feedback = buildFeedback(tasks, results, { split: opts.split, score, items: this.opts.feedbackItems });
     return { score, feedback, split: opts.split, stage: "full", results, cost: tally.cost };
@@ -82,7 +83,7 @@ export class TaskFitness implements Fitness {
   }
 
   private async runTask(harness: string, task: Task, ctx: FitnessContext, tally: CostTally): Promise<TaskResult> {
-    const samples = await Promise.all(Array.from({ length: this.opts.samples }, (_, k) => this.runSample(harness, task, k, ctx, tally)));
+    const samples = await allInOrder(Array.from({ length: this.opts.samples }, (_, k) => this.runSample(harness, task, k, ctx, tally)));
     const score = samples.reduce((s, r) => s + r.score, 0) / samples.length;
     // Quote a failing sample when there is one: that is what the feedback needs.
     const shown = samples.find((s) => !s.pass) ?? samples[0]!;

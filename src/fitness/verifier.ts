@@ -7,6 +7,7 @@
 import type { CompletionResponse, Complete } from "../llm/types.js";
 import type { ChatMessage } from "../llm/types.js";
 import { SCORE_LINE, wrap } from "../protocol/tags.js";
+import { allInOrder } from "./settle.js";
 import { escapeEngineTags, oneLine } from "./text.js";
 
 /** Longest answer shown to the judge; longer ones are cut with a note. */
@@ -107,7 +108,7 @@ export async function judgeRubric(verifier: Complete, rubric: string, task: stri
     }
     return { score: 0, note: `${reason} (after a retry)` };
   };
-  const verdicts = await Promise.all(Array.from({ length: opts.samples }, (_, j) => one(j)));
+  const verdicts = await allInOrder(Array.from({ length: opts.samples }, (_, j) => one(j)));
   const score = verdicts.reduce((s, v) => s + v.score, 0) / verdicts.length;
   // The harshest judgement says best what to fix.
   const worst = verdicts.reduce((a, b) => (b.score < a.score ? b : a));

@@ -5,7 +5,7 @@ import { BudgetExhaustedError, type Cost } from "../budget/types.js";
 import type { Ledger, Reservation } from "../budget/ledger.js";
 import type { RunStore } from "../store/run-store.js";
 import type { CallRecord, ResponseRecord } from "../store/types.js";
-import { costOfUsage, resolveUsage, usdOf, worstCase } from "./cost.js";
+import { costOfUsage, inputTokenBound, resolveUsage, usdOf, worstCase } from "./cost.js";
 import { Endpoint, NO_KEY, RETRY_BASE_ENV } from "./endpoint.js";
 import { cacheKeyOf, effectiveParams } from "./params.js";
 import { pickModel, resolveRoles, type RoleTable } from "./roles.js";
@@ -13,7 +13,7 @@ import { resolvePrice } from "./prices.js";
 import { rateLimiterFor, type Clock, type RateLimiter } from "./rate-limit.js";
 import { isSimModel } from "./sim-prices.js";
 import { countCall, emptyModelStats, summarize, type GatewayStats, type ModelStats } from "./stats.js";
-import type { Complete, CompletionRequest, CompletionResponse } from "./types.js";
+import { LlmCallError, type ChatMessage, type Complete, type CompletionRequest, type CompletionResponse } from "./types.js";
 
 export interface GatewayOptions {
   config: CampaignConfig;
@@ -70,10 +70,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const global = pLimit(config.concurrency);
   const inflight = new Map<string, Promise<ResponseRecord>>();
   const running = new Set<Promise<unknown>>();
-  // Responses already charged in this logical run. The first use of a response is charged
-  // (paid now, or paid by an earlier piece of a resumed run); later uses are free, so a
-  // replay charges exactly what the uninterrupted run did.
-  const charged = new Set<string>();
   let closed = false;
 
   function modelFor(req: CompletionRequest): ModelRuntime {
@@ -92,7 +88,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
    * The rate limiter is passed before the global slot is taken, so a throttled model
    * holds only its own slots while it waits; it counts `worstTokens` until usage is known.
    */
-  async function fetchAndStore(m: ModelRuntime, req: CompletionRequest, cacheKey: string, params: Record<string, unknown>, worstTokens: number): Promise<ResponseRecord> {
+  async function fetchAndStore(m: ModelRuntime, req: CompletionRequest, cacheKey: string, params: Record<string, unknown>, worstTokens: number, maxTokens: number): Promise<ResponseRecord> {
     return m.limit(async () => {
       const ticket = await m.rate?.acquire(worstTokens);
       let used = worstTokens; // a failed call keeps its worst case: the endpoint may have counted it
@@ -134,7 +130,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         };
         store.transaction(() => {
           store.putResponse(rec);
-          store.recordCall(callRow(rec, req, m.key, false, latencyMs, reply.attempts));
+          store.recordCall(callRow(rec, plausibleUsage(rec, req.messages, maxTokens, m.price), req, m.key, false, latencyMs, reply.attempts));
         });
         return rec;
       });
@@ -149,14 +145,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     const cacheKey = cacheKeyOf(m.cfg.model, req.messages, params, req.sampleKey);
     // Cache hits reserve the worst case too: a replay must be refused exactly where the run was.
     const worst = worstCase(req.messages, maxTokens, m.price);
-    const reservation = account.reserve(req.role, worst);
+    const reservation = await account.admit(req.role, worst);
     if (!reservation) throw refused(account, req, worst);
     let settled = false;
-    const settle = (r: Reservation, rec: ResponseRecord) => {
-      account.settle(r, charged.has(cacheKey) ? { usd: 0, tokens: 0, calls: 0 } : costOfUsage(rec, rec.costUsd));
-      charged.add(cacheKey);
-      settled = true;
-    };
     try {
       let rec = store.getResponse(cacheKey);
       let cached = rec !== undefined;
@@ -167,7 +158,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
           rec = await shared;
           cached = true;
         } else {
-          const p = fetchAndStore(m, req, cacheKey, params, worst.tokens);
+          const p = fetchAndStore(m, req, cacheKey, params, worst.tokens, maxTokens);
           inflight.set(cacheKey, p);
           const forget = () => inflight.delete(cacheKey);
           p.then(forget, forget);
@@ -175,20 +166,48 @@ export function createGateway(opts: GatewayOptions): Gateway {
         }
       }
       const latencyMs = cached ? performance.now() - started : rec.latencyMs;
-      if (cached) store.recordCall(callRow(rec, req, m.key, true, latencyMs, 0));
-      settle(reservation, rec);
-      countCall(m.stats, rec, cached);
+      // Usage is the endpoint's claim: what is charged never exceeds what the call could cost.
+      const use = plausibleUsage(rec, req.messages, maxTokens, m.price);
+      if (cached) store.recordCall(callRow(rec, use, req, m.key, true, latencyMs, 0));
+      // The first use in this account's scope is charged (paid now, or by an earlier piece of a
+      // resumed run); later uses are free, so a replay charges exactly what the run did.
+      account.settle(reservation, account.chargeOnce(cacheKey) ? costOfUsage(use, use.costUsd) : { usd: 0, tokens: 0, calls: 0 });
+      settled = true;
+      countCall(m.stats, { ...rec, inputTokens: use.inputTokens, outputTokens: use.outputTokens, costUsd: use.costUsd }, cached);
+      if (use.suspect) noteSuspectUsage(m, rec, use);
       return {
         text: rec.text,
         modelKey: m.key,
-        usage: { inputTokens: rec.inputTokens, outputTokens: rec.outputTokens, estimated: rec.usageEstimated },
-        costUsd: rec.costUsd,
+        usage: { inputTokens: use.inputTokens, outputTokens: use.outputTokens, estimated: rec.usageEstimated },
+        costUsd: use.costUsd,
         cached,
         latencyMs,
         attempts: cached ? 0 : rec.attempts,
       };
     } finally {
       if (!settled) account.release(reservation);
+    }
+  }
+
+  /**
+   * A response whose usage passes what the call could cost is recorded (an event, counted in
+   * the summary) and charged at the bound; an endpoint that keeps doing it stops the run.
+   */
+  function noteSuspectUsage(m: ModelRuntime, rec: ResponseRecord, use: PlausibleUsage): void {
+    m.stats.suspectUsage++;
+    store.appendEvent("usage_suspect", {
+      model: m.key,
+      sampleKey: rec.sampleKey,
+      reported: { inputTokens: rec.inputTokens, outputTokens: rec.outputTokens },
+      charged: { inputTokens: use.inputTokens, outputTokens: use.outputTokens },
+    });
+    if (m.stats.suspectUsage >= SUSPECT_USAGE_LIMIT) {
+      throw new LlmCallError(
+        `model '${m.key}' (${m.cfg.model} at ${m.endpoint.where}): reported impossible usage ${m.stats.suspectUsage} times (last: ${rec.inputTokens} prompt and ${rec.outputTokens} completion tokens, for a call bounded at ${use.inputTokens} and ${use.outputTokens}) — its usage reports cannot be trusted for the budget; check the endpoint`,
+        m.key,
+        undefined,
+        true,
+      );
     }
   }
 
@@ -278,16 +297,40 @@ function refused(account: Ledger, req: CompletionRequest, worst: Cost): BudgetEx
   return new BudgetExhaustedError(req.role, dimension, `budget exhausted for a ${req.role} call (${req.sampleKey}): ${where}`);
 }
 
-/** The call as this request made it (its role and model), with the response's usage. */
-function callRow(rec: ResponseRecord, req: CompletionRequest, modelKey: string, cached: boolean, latencyMs: number, attempts: number): CallRecord {
+/** Responses with impossible usage a model may give before the run stops on it. */
+const SUSPECT_USAGE_LIMIT = 3;
+
+interface PlausibleUsage {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** The reported usage passed the call's bound and was cut to it. */
+  suspect: boolean;
+}
+
+/**
+ * The response's usage, each part cut to what the call could have used (its input bound,
+ * its max_tokens). Recomputed on every use from the stored claim, so a replay flags and
+ * charges the same calls as the run did.
+ */
+function plausibleUsage(rec: ResponseRecord, messages: readonly ChatMessage[], maxTokens: number, price: Price | undefined): PlausibleUsage {
+  const inputBound = inputTokenBound(messages);
+  if (rec.inputTokens <= inputBound && rec.outputTokens <= maxTokens) return { inputTokens: rec.inputTokens, outputTokens: rec.outputTokens, costUsd: rec.costUsd, suspect: false };
+  const inputTokens = Math.min(rec.inputTokens, inputBound);
+  const outputTokens = Math.min(rec.outputTokens, maxTokens);
+  return { inputTokens, outputTokens, costUsd: usdOf(inputTokens, outputTokens, price), suspect: true };
+}
+
+/** The call as this request made it (its role and model), with the usage charged for it. */
+function callRow(rec: ResponseRecord, use: PlausibleUsage, req: CompletionRequest, modelKey: string, cached: boolean, latencyMs: number, attempts: number): CallRecord {
   return {
     cacheKey: rec.cacheKey,
     sampleKey: req.sampleKey,
     role: req.role,
     modelKey,
-    inputTokens: rec.inputTokens,
-    outputTokens: rec.outputTokens,
-    costUsd: rec.costUsd,
+    inputTokens: use.inputTokens,
+    outputTokens: use.outputTokens,
+    costUsd: use.costUsd,
     latencyMs,
     cached,
     attempts,

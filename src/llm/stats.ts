@@ -1,3 +1,4 @@
+import { addUsd } from "../budget/money.js";
 import type { ResponseRecord } from "../store/types.js";
 
 /** Counters the gateway keeps in memory for progress display and the run summary. */
@@ -17,6 +18,8 @@ export interface ModelStats {
   usd: number;
   /** Answers whose usage the endpoint did not report (estimated from text length). */
   estimatedUsage: number;
+  /** Uses of answers whose reported usage passed what the call could cost (charged at the bound). */
+  suspectUsage: number;
   /** False when the model has no price: its usd figures are 0, not real. */
   priceKnown: boolean;
 }
@@ -37,7 +40,7 @@ export interface GatewayStats {
 }
 
 export function emptyModelStats(modelKey: string, model: string, priceKnown: boolean): ModelStats {
-  return { modelKey, model, calls: 0, cachedCalls: 0, failedCalls: 0, attempts: 0, inputTokens: 0, outputTokens: 0, usd: 0, estimatedUsage: 0, priceKnown };
+  return { modelKey, model, calls: 0, cachedCalls: 0, failedCalls: 0, attempts: 0, inputTokens: 0, outputTokens: 0, usd: 0, estimatedUsage: 0, suspectUsage: 0, priceKnown };
 }
 
 /** Paid usage counts only endpoint answers; cache hits are counted apart. */
@@ -48,7 +51,7 @@ export function countCall(s: ModelStats, rec: ResponseRecord, cached: boolean): 
   if (!cached) {
     s.inputTokens += rec.inputTokens;
     s.outputTokens += rec.outputTokens;
-    s.usd += rec.costUsd;
+    s.usd = addUsd(s.usd, rec.costUsd);
   }
 }
 
@@ -63,7 +66,7 @@ export function summarize(models: readonly ModelStats[], inFlight: number): Gate
     total.attempts += m.attempts;
     total.inputTokens += m.inputTokens;
     total.outputTokens += m.outputTokens;
-    total.usd += m.usd;
+    total.usd = addUsd(total.usd, m.usd);
     if (!m.priceKnown && m.calls > 0) total.priceKnown = false;
   }
   return total;

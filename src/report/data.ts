@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import type { RunSummary } from "../campaign/summary.js";
 import { ROLES, type Role } from "../config/schema.js";
 import { toCandidate, toEvaluation, type Row } from "../store/rows.js";
-import { RUN_DB } from "../store/run-store.js";
+import { byPosition, RUN_DB } from "../store/run-store.js";
 import type { CandidateRecord, EvaluationRecord } from "../store/types.js";
 import { ancestry, failures, type FailureRow, type LineageRow } from "./lineage.js";
 
@@ -90,8 +90,9 @@ export function readRun(runDir: string): ReportModel {
     db.pragma("query_only = ON");
     const all = <T>(sql: string, f: (r: Row) => T): T[] => (db.prepare(sql).all() as Row[]).map(f);
     const events = all("SELECT type, payload FROM events ORDER BY id", (r) => ({ type: r.type as string, p: JSON.parse(r.payload as string) as Record<string, unknown> }));
-    const candidates = all("SELECT * FROM candidates ORDER BY rowid", toCandidate);
-    const evaluations = all("SELECT * FROM evaluations ORDER BY id", toEvaluation);
+    // Logical order, as RunStore reads them: insertion order follows timing.
+    const candidates = byPosition(all("SELECT * FROM candidates", toCandidate), (c) => c.id);
+    const evaluations = byPosition(all("SELECT * FROM evaluations ORDER BY id", toEvaluation), (e) => e.candidateId);
     const calls = all("SELECT role, cost_usd, input_tokens, output_tokens, cached, ts FROM calls ORDER BY ts, id", (r) => r);
     const meta = db.prepare("SELECT value FROM meta WHERE key = 'campaign'").get() as { value: string } | undefined;
     const campaign = meta ? (JSON.parse(meta.value) as { name?: string; seed?: number; strategy?: { name?: string } }) : {};

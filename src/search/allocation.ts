@@ -1,6 +1,7 @@
 import { ROLES, type Role } from "../config/schema.js";
 import type { Ledger } from "../budget/ledger.js";
 import type { Cost } from "../budget/types.js";
+import { NANOS_PER_USD } from "../budget/money.js";
 
 export type RoleWeights = Record<Role, number>;
 
@@ -16,9 +17,10 @@ export function shareOf(ledger: Ledger, parts: number, weights: RoleWeights, has
   for (const role of ROLES) {
     const room = ledger.remaining(role);
     const w = hasSplit ? 1 : weights[role] / sum;
-    // Dollars get a hair shaved so that `parts` equal carves still fit after float rounding;
-    // whole tokens and calls are floored, which already leaves the parts within the room.
-    out[role] = { usd: (room.usd * w * (1 - 1e-9)) / parts, tokens: Math.floor((room.tokens * w) / parts), calls: Math.floor((room.calls * w) / parts) };
+    // Floored to whole nano-dollars (the ledger's unit), tokens and calls to whole ones, so
+    // `parts` equal carves fit in the room exactly (a hair shaved off for the float product).
+    const nanos = Math.floor((room.usd * NANOS_PER_USD * w * (1 - 1e-12)) / parts);
+    out[role] = { usd: nanos / NANOS_PER_USD, tokens: Math.floor((room.tokens * w) / parts), calls: Math.floor((room.calls * w) / parts) };
     if (w === 0) out[role] = { usd: 0, tokens: 0, calls: 0 };
   }
   return out;

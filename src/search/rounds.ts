@@ -57,7 +57,8 @@ export function carveConversations(ctx: SearchContext, wanted: readonly number[]
   for (const count of counts) {
     const row: Ledger[] = [];
     for (let c = 0; c < count; c++) {
-      const account = ctx.ledger.carve(share);
+      // Its own charge scope: a response two conversations share is charged to each, so no charge depends on which settles first.
+      const account = ctx.ledger.carve(share, { ownScope: true });
       if (!account) {
         accounts.flat().concat(row).forEach((a) => a.close());
         return undefined;

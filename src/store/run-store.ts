@@ -109,8 +109,9 @@ export class RunStore {
     if (info.changes === 0) throw new Error(`store: no candidate '${id}'`);
   }
 
+  /** In logical order (see `byPosition`), not insertion order: rows of one round are written as their evaluations start, in timing order. */
   candidates(): CandidateRecord[] {
-    return (this.stmt("SELECT * FROM candidates ORDER BY rowid").all() as Row[]).map(toCandidate);
+    return byPosition((this.stmt("SELECT * FROM candidates").all() as Row[]).map(toCandidate), (c) => c.id);
   }
 
   candidate(id: string): CandidateRecord | undefined {
@@ -131,7 +132,8 @@ export class RunStore {
     const rows = (candidateId === undefined
       ? this.stmt("SELECT * FROM evaluations ORDER BY id").all()
       : this.stmt("SELECT * FROM evaluations WHERE candidate_id = ? ORDER BY id").all(candidateId)) as Row[];
-    return rows.map(toEvaluation);
+    // One candidate's evaluations are sequential (cascade, then finalists), so id order is theirs; across candidates, logical order.
+    return byPosition(rows.map(toEvaluation), (e) => e.candidateId);
   }
 
   getResponse(cacheKey: string): ResponseRecord | undefined {
@@ -164,7 +166,8 @@ export class RunStore {
 
   callTotals(): CallTotals {
     const rows = this.stmt(
-        `SELECT role, cached, COUNT(*) AS n, SUM(input_tokens) AS inp, SUM(output_tokens) AS outp, SUM(cost_usd) AS usd
+        // Dollars summed as whole nano-dollars: a float sum would depend on the rows' order (completion order).
+        `SELECT role, cached, COUNT(*) AS n, SUM(input_tokens) AS inp, SUM(output_tokens) AS outp, SUM(CAST(ROUND(cost_usd * 1e9) AS INTEGER)) / 1e9 AS usd
          FROM calls GROUP BY role, cached`,
       )
       .all() as { role: string; cached: number; n: number; inp: number; outp: number; usd: number }[];
@@ -257,4 +260,32 @@ function checkVersion(db: Database.Database, path: string): void {
         `resume it with the harness-evolve version that created it, or start a new run in another folder`,
     );
   }
+}
+
+/**
+ * Sorts by the logical position a candidate id names (`seed` first, then generation, island,
+ * conversation, turn of `i<island>-g<gen>-c<conv>-t<turn>`; other ids after, by id). Stable, so
+ * rows of one candidate keep their order.
+ */
+export function byPosition<T>(rows: T[], idOf: (row: T) => string): T[] {
+  const keys = new Map<string, (number | string)[]>();
+  const key = (id: string) => {
+    let k = keys.get(id);
+    if (!k) {
+      const m = /^i(\d+)-g(\d+)-c(\d+)-t(\d+)$/.exec(id);
+      k = id === "seed" ? [0] : m ? [1, Number(m[2]), Number(m[1]), Number(m[3]), Number(m[4])] : [2, id];
+      keys.set(id, k);
+    }
+    return k;
+  };
+  return rows.sort((a, b) => {
+    const ka = key(idOf(a));
+    const kb = key(idOf(b));
+    for (let i = 0; i < Math.max(ka.length, kb.length); i++) {
+      const x = ka[i] ?? -1;
+      const y = kb[i] ?? -1;
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  });
 }

@@ -177,9 +177,9 @@ describe("gateway: budget", () => {
   it("worst case: UTF-8 bytes + 8 per message + 16 in, max_tokens out, priced", async () => {
     class SpyLedger extends Ledger {
       seen: Cost[] = [];
-      override reserve(role: Role, c: Cost) {
+      override admit(role: Role, c: Cost) {
         this.seen.push(c);
-        return super.reserve(role, c);
+        return super.admit(role, c);
       }
     }
     const spy = new SpyLedger({ total: {} });

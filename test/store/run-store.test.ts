@@ -105,7 +105,11 @@ describe("RunStore", () => {
       store.putEvaluation({ candidateId: "c1", split: "train", stage: "minibatch", score: 0.5, feedback: "f", results: [{ taskId: "t1", pass: true }], costUsd: 0.01, tokens: 100, calls: 2 });
     });
     store.putCandidate({ id: "seed", hash: "h0", text: "s", island: null, generation: 0, operator: "seed", parents: [], modelKey: null, status: "evaluated" });
-    expect(store.candidates().map((c) => c.id)).toEqual(["c1", "seed"]);
+    // Logical order, not insertion order: the seed first, positions next, other ids last.
+    store.putCandidate({ ...cand, id: "i1-g0-c10-t1" });
+    store.putCandidate({ ...cand, id: "i0-g1-c0-t1" });
+    store.putCandidate({ ...cand, id: "i1-g0-c2-t2" });
+    expect(store.candidates().map((c) => c.id)).toEqual(["seed", "i1-g0-c2-t2", "i1-g0-c10-t1", "i0-g1-c0-t1", "c1"]);
     expect(store.candidate("c1")).toMatchObject({ ...cand, status: "pending", reason: null });
     store.updateCandidateStatus("c1", "near-duplicate", "too close to c0");
     expect(store.candidate("c1")).toMatchObject({ status: "near-duplicate", reason: "too close to c0" });
