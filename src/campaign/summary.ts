@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Ledger } from "../budget/ledger.js";
 import type { CampaignConfig, Role } from "../config/schema.js";
+import { timeoutCounts } from "../fitness/verdicts.js";
 import type { AnytimePoint, IslandStats, RunStatus, ScoredHarness } from "../search/context.js";
 import type { RunStore } from "../store/run-store.js";
 import type { SpendTotals } from "../store/types.js";
@@ -30,6 +31,12 @@ export interface RunSummary {
   /** What the budget was charged (cache hits at their stored cost, so a replay spends the same) against its caps. */
   budget: { caps: { usd?: number; tokens?: number; calls?: number }; charged: { usd: number; tokens: number; calls: number } };
   islands: IslandStats[];
+  /**
+   * User code that ran past its limit twice (a first time-out is retried alone with a longer
+   * limit): js checks, and module or command evaluations. Counted from run.db's stored
+   * verdicts, so each distinct run once (a replayed verdict is not counted again).
+   */
+  timeouts: { checks: number; evaluations: number };
   /**
    * The anytime curve: after each generation (or round), the budget charged so far and the
    * best train score reached; for simulated campaigns also that harness's noise-free
@@ -89,6 +96,7 @@ export function buildSummary(args: {
       charged: { usd: round(charged.usd), tokens: charged.tokens, calls: charged.calls },
     },
     islands: args.islands.map((i) => ({ ...i, bestScore: round(i.bestScore), meanScore: round(i.meanScore), diversity: round(i.diversity) })),
+    timeouts: timeoutCounts(args.store.verdictTimeouts()),
     anytime: args.anytime.map((p, i) => ({
       round: p.round,
       usd: round(p.usd),

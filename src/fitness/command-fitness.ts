@@ -67,7 +67,7 @@ export class CommandFitness implements Fitness {
     const retryMs = timeoutMs * RETRY_LIMIT_FACTOR;
     let verdict = await commandGate.run("shared", ctx.signal, () => this.attempt(harness, opts, timeoutMs, ctx.signal));
     if (verdict === "timeout") verdict = await commandGate.run("alone", ctx.signal, () => this.attempt(harness, opts, retryMs, ctx.signal));
-    if (verdict === "timeout") verdict = { ...this.failed(timedOutTwice(timeoutMs, retryMs)), timeout: true };
+    if (verdict === "timeout") verdict = { ...this.failed(timedOutTwice(`no result within ${timeoutMs} ms`, `within ${retryMs} ms`)), timeout: true };
     this.opts.verdicts?.putVerdict(key, verdict);
     return evaluationOf(verdict, opts.split, cost);
   }

@@ -4,12 +4,20 @@
  * crashes, runs out of memory) fail that candidate only; the worker is replaced when needed.
  * Model calls the module makes travel to this thread and go through the caller's `Complete`,
  * so they are metered, cached and capped like every other call.
+ *
+ * An evaluation past its limit is run once more, alone (no other module evaluation overlaps it),
+ * with RETRY_LIMIT_FACTOR times the limit; only a second time-out fails the candidate, marked
+ * Evaluation.timeout. With `verdicts`, the final verdict is stored under the module file's path
+ * and content hash, its options and limits, the seed, the harness, split and tasks; a replay
+ * takes it instead of running the module (files the module reads are not part of the key).
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { errorKind, type ChatMessage, type CompletionRequest } from "../llm/types.js";
+import { errorKind, type ChatMessage, type Complete, type CompletionRequest, type CompletionResponse } from "../llm/types.js";
 import { CostTally } from "./cost-tally.js";
-import type { EvaluateOptions, Evaluation, Fitness, FitnessContext, Split, Task, TaskResult } from "./types.js";
+import type { EvaluateOptions, Evaluation, Fitness, FitnessContext, Split, Task, TaskResult, VerdictCache } from "./types.js";
+import { evaluationOf, isEvaluationVerdict, RETRY_LIMIT_FACTOR, RunGate, storedVerdict, timedOutTwice, verdictKey, type EvaluationVerdict } from "./verdicts.js";
 
 export interface ModuleFitnessOptions {
   /** Absolute path of the module (.ts, .mts, .js, .mjs). */
@@ -28,6 +36,8 @@ export interface ModuleFitnessOptions {
   poolSize?: number;
   /** Time allowed to load the module in a fresh worker. Default max(timeoutMs, 30 s). */
   loadTimeoutMs?: number;
+  /** Where final verdicts are kept; a stored one is returned without running the module. */
+  verdicts?: VerdictCache;
 }
 
 // ---- messages between this thread and a module worker ----
@@ -68,7 +78,48 @@ interface Outcome {
   feedback: string;
   results: TaskResult[];
   error?: string;
+  /** The attempt ran past a limit; `error` says which. */
+  timedOut?: boolean;
 }
+
+/** The limits of one attempt. */
+interface Limits {
+  timeoutMs: number;
+  loadTimeoutMs: number;
+}
+
+/**
+ * The model calls of one evaluation over its attempts. A retry that asks what the first
+ * attempt already got is answered from here, so it is not charged twice; and the answered
+ * requests, in the order they were made, are what a stored verdict replays.
+ */
+class CallLog {
+  readonly tally = new CostTally();
+  private readonly made = new Map<string, { req: CompletionRequest; answer: Promise<CompletionResponse>; answered: boolean }>();
+
+  ask(complete: Complete, req: CompletionRequest): Promise<CompletionResponse> {
+    const key = JSON.stringify([req.role, req.sampleKey, req.maxTokens ?? null, req.messages]);
+    const known = this.made.get(key);
+    if (known) return known.answer;
+    const entry = { req, answered: false, answer: complete(req) };
+    this.made.set(key, entry);
+    entry.answer.then(
+      (res) => {
+        entry.answered = true;
+        this.tally.add(res);
+      },
+      () => this.made.delete(key), // asked again next time
+    );
+    return entry.answer;
+  }
+
+  answered(): CompletionRequest[] {
+    return [...this.made.values()].filter((e) => e.answered).map((e) => e.req);
+  }
+}
+
+/** Every module evaluation in this process: ordinary ones overlap, a retry runs alone. */
+const moduleGate = new RunGate();
 
 /** What a slot's listeners forward to the evaluation running on it. */
 interface Running {
@@ -97,6 +148,7 @@ export class ModuleFitness implements Fitness {
   private readonly loadTimeoutMs: number;
   private nextId = 0;
   private closed = false;
+  private fileHash: string | null | undefined;
 
   constructor(private readonly opts: ModuleFitnessOptions) {
     this.file = opts.file;
@@ -111,22 +163,56 @@ export class ModuleFitness implements Fitness {
     ctx.signal?.throwIfAborted();
     const tasks = this.selectTasks(opts).map((t) => ({ id: t.id, input: t.input, check: t.check as unknown }));
     const randomSeed = `${this.opts.seed}/module/${opts.split}/${createHash("sha256").update(harness).digest("hex")}`;
+    const hasVerifier = ctx.verifier !== undefined;
+    const key = this.opts.verdicts ? this.verdictKey([harness, opts.split, opts.taskIds ?? null, tasks, hasVerifier]) : undefined;
+    const stored = key === undefined ? undefined : storedVerdict(this.opts.verdicts, key, isEvaluationVerdict);
+    if (stored) return this.replay(stored, opts.split, ctx);
+    const log = new CallLog();
+    const options = this.opts.options ?? {};
+    const attempt = (limits: Limits) => (slot: Slot, id: number) =>
+      this.run(slot, id, log, ctx, { type: "evaluate", id, harness, split: opts.split, tasks, options, randomSeed, hasVerifier }, limits);
+    const first: Limits = { timeoutMs: this.opts.timeoutMs, loadTimeoutMs: this.loadTimeoutMs };
+    const retry: Limits = { timeoutMs: first.timeoutMs * RETRY_LIMIT_FACTOR, loadTimeoutMs: first.loadTimeoutMs * RETRY_LIMIT_FACTOR };
+    const out = await moduleGate.run("shared", ctx.signal, () => this.withSlot(ctx.signal, attempt(first)));
+    const last = out.timedOut ? await moduleGate.run("alone", ctx.signal, () => this.withSlot(ctx.signal, attempt(retry))) : out;
+    const verdict: EvaluationVerdict = last.timedOut
+      ? { score: 0, feedback: "", results: [], error: `${this.file}: ${timedOutTwice(out.error ?? "", last.error ?? "")}`, timeout: true, calls: log.answered() }
+      : { score: last.score, feedback: last.feedback, results: last.results, ...(last.error !== undefined ? { error: last.error } : {}), calls: log.answered() };
+    if (key !== undefined) this.opts.verdicts?.putVerdict(key, verdict);
+    return evaluationOf(verdict, opts.split, log.tally.cost);
+  }
+
+  /** A verdict key over the evaluation's own inputs and everything of this fitness that shapes its result. */
+  private verdictKey(evaluation: unknown[]): string {
+    if (this.fileHash === undefined) {
+      try {
+        this.fileHash = createHash("sha256").update(readFileSync(this.file)).digest("hex");
+      } catch {
+        this.fileHash = null; // it will not load either: that failure is the verdict
+      }
+    }
+    const { options, seed, timeoutMs, memoryMb } = this.opts;
+    return verdictKey("module", [this.file, this.fileHash, options ?? {}, seed, timeoutMs, memoryMb, this.loadTimeoutMs, ...evaluation]);
+  }
+
+  /**
+   * A stored verdict, with its model calls made again: they are cache hits, charged to the
+   * caller's account as the first time, so a replay spends the budget as the original did.
+   */
+  private async replay(v: EvaluationVerdict, split: Split, ctx: FitnessContext): Promise<Evaluation> {
     const tally = new CostTally();
-    const out = await this.withSlot(ctx.signal, (slot, id) =>
-      this.run(slot, id, tally, ctx, {
-        type: "evaluate",
-        id,
-        harness,
-        split: opts.split,
-        tasks,
-        options: this.opts.options ?? {},
-        randomSeed,
-        hasVerifier: ctx.verifier !== undefined,
-      }),
-    );
-    const evaluation: Evaluation = { score: out.score, feedback: out.feedback, split: opts.split, stage: "full", results: out.results, cost: tally.cost };
-    if (out.error !== undefined) evaluation.error = out.error;
-    return evaluation;
+    for (const req of v.calls ?? []) {
+      const complete = req.role === "verifier" ? ctx.verifier : ctx.user;
+      try {
+        if (!complete) throw new Error("the campaign binds no verifier model (roles.verifier)");
+        tally.add(await complete(req));
+      } catch (e) {
+        if (isFatal(e)) throw e;
+        const error = `${this.file}: a model call of the stored verdict failed on replay: ${e instanceof Error ? e.message : String(e)}`;
+        return evaluationOf({ score: 0, feedback: "", results: [], error }, split, tally.cost);
+      }
+    }
+    return evaluationOf(v, split, tally.cost);
   }
 
   /**
@@ -136,7 +222,8 @@ export class ModuleFitness implements Fitness {
    */
   async probe(): Promise<string | undefined> {
     const noCalls = () => Promise.reject(new Error("probe: no model calls"));
-    const out = await this.withSlot(undefined, (slot, id) => this.run(slot, id, new CostTally(), { user: noCalls }, { type: "probe", id }));
+    const limits: Limits = { timeoutMs: this.opts.timeoutMs, loadTimeoutMs: this.loadTimeoutMs };
+    const out = await this.withSlot(undefined, (slot, id) => this.run(slot, id, new CallLog(), { user: noCalls }, { type: "probe", id }, limits));
     return out.error;
   }
 
@@ -252,7 +339,7 @@ export class ModuleFitness implements Fitness {
 
   // ---- one evaluation on one worker ----
 
-  private run(slot: Slot, id: number, tally: CostTally, ctx: FitnessContext, msg: ToModuleWorker): Promise<Outcome> {
+  private run(slot: Slot, id: number, log: CallLog, ctx: FitnessContext, msg: ToModuleWorker, limits: Limits): Promise<Outcome> {
     const file = this.opts.file;
     return new Promise<Outcome>((resolve, reject) => {
       const inflight = new Set<Promise<unknown>>();
@@ -270,7 +357,7 @@ export class ModuleFitness implements Fitness {
           setImmediate(() => {
             if (ended || mine !== armed) return;
             this.kill(slot, id);
-            end({ score: 0, feedback: "", results: [], error: `${file}: ${reason}` });
+            end({ score: 0, feedback: "", results: [], error: reason, timedOut: true });
           });
         }, ms);
       };
@@ -308,9 +395,8 @@ export class ModuleFitness implements Fitness {
         if (m.maxTokens !== undefined) req.maxTokens = m.maxTokens;
         let p: Promise<unknown>;
         try {
-          p = complete(req).then(
+          p = log.ask(complete, req).then(
             (res) => {
-              tally.add(res);
               reply({ type: "reply", call: m.call, ok: true, text: res.text });
             },
             (e: unknown) => {
@@ -335,7 +421,7 @@ export class ModuleFitness implements Fitness {
           if (ended) return;
           if (m.type === "started") {
             slot.warm = true;
-            arm(this.opts.timeoutMs, `no result within ${this.opts.timeoutMs} ms`);
+            arm(limits.timeoutMs, `no result within ${limits.timeoutMs} ms`);
           } else if (m.type === "call") call(m);
           else if (m.ok) end({ score: m.score, feedback: m.feedback, results: m.results });
           else failed(m.error);
@@ -345,7 +431,7 @@ export class ModuleFitness implements Fitness {
         },
       };
       if (ctx.signal) ctx.signal.addEventListener("abort", onAbort, { once: true });
-      arm(slot.warm ? this.opts.timeoutMs : this.loadTimeoutMs, slot.warm ? `no result within ${this.opts.timeoutMs} ms` : `not loaded within ${this.loadTimeoutMs} ms`);
+      arm(slot.warm ? limits.timeoutMs : limits.loadTimeoutMs, slot.warm ? `no result within ${limits.timeoutMs} ms` : `not loaded within ${limits.loadTimeoutMs} ms`);
       slot.worker.postMessage(msg);
     });
   }

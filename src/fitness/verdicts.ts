@@ -64,9 +64,9 @@ export function evaluationOf(v: EvaluationVerdict, split: Split, cost: Cost): Ev
   return e;
 }
 
-/** The reason given when both attempts of an evaluation ran past their limits. */
-export function timedOutTwice(firstMs: number, retryMs: number): string {
-  return `timed out twice (no result within ${firstMs} ms, then within ${retryMs} ms alone)`;
+/** The reason given when both attempts of an evaluation ran past their limits (each limit in words). */
+export function timedOutTwice(first: string, retry: string): string {
+  return `timed out twice (${first}, then ${retry} alone)`;
 }
 
 /**

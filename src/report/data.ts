@@ -9,7 +9,8 @@ import Database from "better-sqlite3";
 import type { RunSummary } from "../campaign/summary.js";
 import { ROLES, type Role } from "../config/schema.js";
 import { toCandidate, toEvaluation, type Row } from "../store/rows.js";
-import { byPosition, RUN_DB } from "../store/run-store.js";
+import { timeoutCounts } from "../fitness/verdicts.js";
+import { byPosition, RUN_DB, verdictTimeouts } from "../store/run-store.js";
 import type { CandidateRecord, EvaluationRecord } from "../store/types.js";
 import { ancestry, failures, type FailureRow, type LineageRow } from "./lineage.js";
 
@@ -73,6 +74,8 @@ export interface ReportModel {
   spendOverTime: SpendPoint[];
   lineage: LineageRow[];
   failures: FailureRow[];
+  /** User code past its limit twice (js checks; module or command evaluations), from run.db's verdicts. */
+  timeouts: { checks: number; evaluations: number };
 }
 
 /** Samples per role on the spend-over-time curve. */
@@ -143,6 +146,7 @@ export function readRun(runDir: string): ReportModel {
       spendOverTime: spendOverTime(calls),
       lineage: ancestry(bestId, candidates, scores),
       failures: failures(events.filter((e) => e.type === "failure").map((e) => e.p), candidates),
+      timeouts: timeoutCounts(verdictTimeouts(db)),
     };
   } finally {
     db.close();

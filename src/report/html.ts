@@ -126,10 +126,18 @@ function difference(m: ReportModel): string {
   return note(`${m.seedHarness.id} → ${m.best.id}: ${d.added} line${d.added === 1 ? "" : "s"} added, ${d.removed} removed; in lightly edited lines the changed words are marked.`) + d.html;
 }
 
+/** Time-outs are not wrong answers: said apart, and only when there were any. */
+function timeouts(m: ReportModel): string {
+  const { checks, evaluations } = m.timeouts;
+  if (checks + evaluations === 0) return "";
+  const n = (k: number, what: string) => `${k} ${what}${k === 1 ? "" : "s"}`;
+  return note(`Time-outs (past the limit, then again on a retry alone): ${n(checks, "check")}, ${n(evaluations, "evaluation")}.`);
+}
+
 function failures(m: ReportModel): string {
-  if (m.failures.length === 0) return note("No candidate failed.");
+  if (m.failures.length === 0) return note("No candidate failed.") + timeouts(m);
   const rows = m.failures.map((x) => [`<code>${esc(x.id)}</code>`, esc(x.generation ?? "–"), esc(x.island ?? "–"), esc(x.operator ?? "–"), `<span class="reason">${esc(x.reason)}</span>`]);
-  return note(`${m.failures.length} candidate${m.failures.length === 1 ? "" : "s"} failed or were rejected.`) + table(["Candidate", "Generation", "Island", "Operator", "Reason"], rows, "failures");
+  return note(`${m.failures.length} candidate${m.failures.length === 1 ? "" : "s"} failed or were rejected.`) + timeouts(m) + table(["Candidate", "Generation", "Island", "Operator", "Reason"], rows, "failures");
 }
 
 export function renderHtml(m: ReportModel, f: Figures): string {

@@ -3,12 +3,18 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { Ledger } from "../../src/budget/ledger.js";
+import { buildSummary } from "../../src/campaign/summary.js";
+import { parseCampaign } from "../../src/config/load.js";
 import { runCheck, type CheckResult, type ProgrammaticCheck } from "../../src/fitness/checks.js";
 import { CommandFitness } from "../../src/fitness/command-fitness.js";
+import { ModuleFitness } from "../../src/fitness/module-fitness.js";
 import type { FitnessContext, VerdictCache } from "../../src/fitness/types.js";
 import { RunGate, timeoutCounts, verdictKey } from "../../src/fitness/verdicts.js";
+import { readRun, reportHtml } from "../../src/report/index.js";
 import { RunStore } from "../../src/store/run-store.js";
+import { fakeComplete } from "./fake-complete.js";
 
 const PAUSE_FIXTURE = resolve(import.meta.dirname, "fixtures/js-check-pause.ts");
 
@@ -213,4 +219,72 @@ describe("command fitness: a time-out is retried once, alone", () => {
     await f.evaluate("h", { split: "train", taskIds: ["a"] }, noModel);
     expect(runsIn(runs)).toBe(4);
   }, 30_000);
+});
+
+describe("module fitness: a time-out is retried once, alone", () => {
+  const modules: ModuleFitness[] = [];
+  afterAll(async () => {
+    await Promise.all(modules.map((m) => m.close()));
+  });
+  /** The slow-runs fixture, counting its runs in a fresh file. */
+  function slowRuns(slow: number[], over: { timeoutMs?: number; call?: boolean; verdicts?: VerdictCache } = {}): { f: ModuleFitness; runs: string } {
+    const runs = join(mkdtempSync(join(tmpdir(), "he-mod-")), "runs");
+    const file = resolve(import.meta.dirname, "fixtures/slow-runs.ts");
+    const f = new ModuleFitness({ file, timeoutMs: over.timeoutMs ?? 500, memoryMb: 256, seed: 3, options: { runs, slow, call: over.call ?? false }, ...(over.verdicts ? { verdicts: over.verdicts } : {}) });
+    modules.push(f);
+    return { f, runs };
+  }
+
+  it("a module past its limit the first time only is retried and scores normally; its model call is not asked twice", async () => {
+    const model = fakeComplete(() => "hi back");
+    const { f, runs } = slowRuns([1], { call: true });
+    const ev = await f.evaluate("h", { split: "train" }, { user: model });
+    expect(ev).toMatchObject({ score: 0.6, feedback: "hi back" });
+    expect(ev.error).toBeUndefined();
+    expect(ev.timeout).toBeUndefined();
+    expect(runsIn(runs)).toBe(2);
+    // The retry's call was answered from the first attempt's: asked (and charged) once.
+    expect(model.calls).toHaveLength(1);
+    expect(ev.cost.calls).toBe(1);
+  }, 60_000);
+
+  it("a module past its limit twice is a time-out, counted in summary.json and shown in the report", async () => {
+    const store = freshStore();
+    const { f, runs } = slowRuns([1, 2], { timeoutMs: 300, verdicts: store });
+    const ev = await f.evaluate("h", { split: "train" }, noModel);
+    expect(ev).toMatchObject({ score: 0, results: [], timeout: true });
+    expect(ev.error).toContain(`${f.file}: timed out twice (no result within 300 ms, then no result within 1200 ms alone)`);
+    expect(runsIn(runs)).toBe(2);
+    // An ordinary failure of the same module is not a time-out.
+    const bad = new ModuleFitness({ file: f.file, timeoutMs: 300, memoryMb: 256, seed: 3, options: { runs: "/nonexistent/dir/runs", slow: [] }, verdicts: store });
+    modules.push(bad);
+    const crashed = await bad.evaluate("h", { split: "train" }, noModel);
+    expect(crashed.error).toMatch(/the module threw/);
+    expect(crashed.timeout).toBeUndefined();
+
+    const config = parseCampaign({ harness: "seed.md", models: { m: { model: "sim:small" } }, roles: { evolver: "m", user: "m" }, fitness: { type: "module", path: "f.ts" }, strategy: { name: "islands" }, budget: { calls: 10 } }, "test");
+    const seed = { id: "seed", hash: "h", text: "h", trainScore: null, valScore: null, testScore: null };
+    const summary = buildSummary({ config, status: "completed", generations: 0, candidates: 1, best: seed, seedHarness: seed, islands: [], anytime: [], store, ledger: new Ledger({ total: {} }), durationMs: 0 });
+    expect(summary.timeouts).toEqual({ checks: 0, evaluations: 1 });
+    const dir = resolve(store.path, "..");
+    expect(readRun(dir).timeouts).toEqual({ checks: 0, evaluations: 1 });
+    expect(await reportHtml(readRun(dir))).toContain("Time-outs (past the limit, then again on a retry alone): 0 checks, 1 evaluation.");
+  }, 60_000);
+
+  it("a stored verdict is returned without running the module; its model calls are made again (cache hits, charged as before)", async () => {
+    const store = freshStore();
+    const model = fakeComplete(() => "hi back");
+    const { f, runs } = slowRuns([], { call: true, verdicts: store });
+    const first = await f.evaluate("h", { split: "train" }, { user: model });
+    expect(first).toMatchObject({ score: 0.6, feedback: "hi back" });
+    const again = await f.evaluate("h", { split: "train" }, { user: model });
+    expect(again).toEqual(first);
+    expect(runsIn(runs)).toBe(1);
+    // The replay asked for the same response once more, which the gateway serves from its cache.
+    expect(model.calls).toHaveLength(2);
+    expect(model.calls[1]).toEqual(model.calls[0]);
+    // Another harness is another verdict.
+    await f.evaluate("h2", { split: "train" }, { user: model });
+    expect(runsIn(runs)).toBe(2);
+  }, 60_000);
 });
