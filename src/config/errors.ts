@@ -32,6 +32,8 @@ export class UserError extends Error {
 const WRITE_FAILURES: Record<string, string> = {
   ENOSPC: "disk full",
   SQLITE_FULL: "disk full",
+  // WAL mode's shared-memory file could not grow: no room left for it.
+  SQLITE_IOERR_SHMSIZE: "disk full",
   EDQUOT: "disk quota exceeded",
   EROFS: "read-only file system",
   SQLITE_READONLY: "read-only file system",
