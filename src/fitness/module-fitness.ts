@@ -224,7 +224,7 @@ export class ModuleFitness implements Fitness {
     const noCalls = () => Promise.reject(new Error("probe: no model calls"));
     const limits: Limits = { timeoutMs: this.opts.timeoutMs, loadTimeoutMs: this.loadTimeoutMs };
     const out = await this.withSlot(undefined, (slot, id) => this.run(slot, id, new CallLog(), { user: noCalls }, { type: "probe", id }, limits));
-    return out.error;
+    return out.timedOut ? `${this.file}: ${out.error}` : out.error;
   }
 
   async close(): Promise<void> {
