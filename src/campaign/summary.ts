@@ -38,6 +38,12 @@ export interface RunSummary {
    */
   timeouts: { checks: number; evaluations: number };
   /**
+   * Responses whose reported usage passed what the call could cost (prompt tokens over
+   * the prompt's byte bound, completion tokens over max_tokens): each was charged at the bound,
+   * and the run stops on a model that keeps doing it. Details are `usage_suspect` events in run.db.
+   */
+  usageSuspect: number;
+  /**
    * The anytime curve: after each generation (or round), the budget charged so far and the
    * best train score reached; for simulated campaigns also that harness's noise-free
    * expected val success.
@@ -97,6 +103,7 @@ export function buildSummary(args: {
     },
     islands: args.islands.map((i) => ({ ...i, bestScore: round(i.bestScore), meanScore: round(i.meanScore), diversity: round(i.diversity) })),
     timeouts: timeoutCounts(args.store.verdictTimeouts()),
+    usageSuspect: args.store.events("usage_suspect").length,
     anytime: args.anytime.map((p, i) => ({
       round: p.round,
       usd: round(p.usd),

@@ -3,15 +3,17 @@ import { addUsd } from "../budget/money.js";
 import type { CompletionResponse } from "../llm/types.js";
 
 /**
- * Sums what an evaluation's calls cost: a cached response adds its stored usd (what it cost
- * when it was paid) but no tokens or calls, since nothing was sent for it.
+ * Sums what an evaluation's calls cost the budget: what the gateway charged for each use (a
+ * response is charged on its first use in a conversation, so a cascade's full stage does not pay
+ * again for the minibatch answers it reuses). The same in a replay as in the run. A response
+ * from elsewhere (no `charged`) counts its stored usd, and its tokens and a call when it was sent.
  */
 export class CostTally {
   readonly cost: Cost = { usd: 0, tokens: 0, calls: 0 };
   add(res: CompletionResponse): void {
-    this.cost.usd = addUsd(this.cost.usd, res.costUsd);
-    if (res.cached) return;
-    this.cost.tokens += res.usage.inputTokens + res.usage.outputTokens;
-    this.cost.calls += 1;
+    const c = res.charged ?? { usd: res.costUsd, tokens: res.cached ? 0 : res.usage.inputTokens + res.usage.outputTokens, calls: res.cached ? 0 : 1 };
+    this.cost.usd = addUsd(this.cost.usd, c.usd);
+    this.cost.tokens += c.tokens;
+    this.cost.calls += c.calls;
   }
 }

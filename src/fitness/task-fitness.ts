@@ -8,7 +8,7 @@ import { runCheck, type CheckResult } from "./checks.js";
 import { buildFeedback } from "./feedback.js";
 import { CostTally } from "./cost-tally.js";
 import { allInOrder } from "./settle.js";
-import type { EvaluateOptions, Evaluation, Fitness, FitnessContext, Task, TaskResult, TaskSuite } from "./types.js";
+import type { EvaluateOptions, Evaluation, Fitness, FitnessContext, Task, TaskResult, TaskSuite, VerdictCache } from "./types.js";
 import { judgeRubric } from "./verifier.js";
 
 export interface TaskFitnessOptions {
@@ -37,6 +37,8 @@ export class TaskFitness implements Fitness {
   constructor(
     readonly suite: TaskSuite,
     opts: TaskFitnessOptions = {},
+    /** Where time-bounded checks (js) keep their verdicts, so a replay reuses them (run.db). */
+    private readonly verdicts?: VerdictCache,
   ) {
     this.opts = {
       samples: opts.samples ?? 1,
@@ -90,7 +92,14 @@ export class TaskFitness implements Fitness {
     // Each sample passes by its own check's verdict (an `all` check at 0.75 still failed one assert); the task passes when most samples do.
     const passing = samples.filter((x) => x.pass).length;
     const pass = passing * 2 === samples.length ? score >= 0.5 : passing * 2 > samples.length;
-    return { taskId: task.id, pass, score, answer: shown.answer, ...(shown.reason !== undefined && !pass ? { reason: shown.reason } : {}) };
+    return {
+      taskId: task.id,
+      pass,
+      score,
+      answer: shown.answer,
+      ...(shown.reason !== undefined && !pass ? { reason: shown.reason } : {}),
+      ...(!pass && samples.some((x) => x.timeout) ? { timeout: true } : {}),
+    };
   }
 
   private async runSample(harness: string, task: Task, k: number, ctx: FitnessContext, tally: CostTally): Promise<Scored> {
@@ -108,7 +117,7 @@ export class TaskFitness implements Fitness {
     });
     tally.add(res);
     const answer = res.text;
-    if (task.check.type !== "rubric") return { ...runCheck(task.check, answer), answer };
+    if (task.check.type !== "rubric") return { ...runCheck(task.check, answer, this.verdicts), answer };
     if (!ctx.verifier) throw this.noVerifier(task);
     const verdict = await judgeRubric(ctx.verifier, task.check.rubric, task.input, answer, {
       keyPrefix: `verify/task=${task.id}/s=${k}`,

@@ -70,6 +70,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const global = pLimit(config.concurrency);
   const inflight = new Map<string, Promise<ResponseRecord>>();
   const running = new Set<Promise<unknown>>();
+  const suspect = new Set<string>();
   let closed = false;
 
   function modelFor(req: CompletionRequest): ModelRuntime {
@@ -171,7 +172,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
       if (cached) store.recordCall(callRow(rec, use, req, m.key, true, latencyMs, 0));
       // The first use in this account's scope is charged (paid now, or by an earlier piece of a
       // resumed run); later uses are free, so a replay charges exactly what the run did.
-      account.settle(reservation, account.chargeOnce(cacheKey) ? costOfUsage(use, use.costUsd) : { usd: 0, tokens: 0, calls: 0 });
+      const charge = account.chargeOnce(cacheKey) ? costOfUsage(use, use.costUsd) : { usd: 0, tokens: 0, calls: 0 };
+      account.settle(reservation, charge);
       settled = true;
       countCall(m.stats, { ...rec, inputTokens: use.inputTokens, outputTokens: use.outputTokens, costUsd: use.costUsd }, cached);
       if (use.suspect) noteSuspectUsage(m, rec, use);
@@ -181,6 +183,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         usage: { inputTokens: use.inputTokens, outputTokens: use.outputTokens, estimated: rec.usageEstimated },
         costUsd: use.costUsd,
         cached,
+        charged: charge,
         latencyMs,
         attempts: cached ? 0 : rec.attempts,
       };
@@ -194,6 +197,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
    * the summary) and charged at the bound; an endpoint that keeps doing it stops the run.
    */
   function noteSuspectUsage(m: ModelRuntime, rec: ResponseRecord, use: PlausibleUsage): void {
+    // Counted once per response, however often it is used (the cascade reuses answers).
+    if (suspect.has(rec.cacheKey)) return;
+    suspect.add(rec.cacheKey);
     m.stats.suspectUsage++;
     store.appendEvent("usage_suspect", {
       model: m.key,

@@ -18,7 +18,7 @@ export interface ModelStats {
   usd: number;
   /** Answers whose usage the endpoint did not report (estimated from text length). */
   estimatedUsage: number;
-  /** Uses of answers whose reported usage passed what the call could cost (charged at the bound). */
+  /** Answers whose reported usage passed what the call could cost (charged at the bound). */
   suspectUsage: number;
   /** False when the model has no price: its usd figures are 0, not real. */
   priceKnown: boolean;

@@ -1,4 +1,5 @@
 import type { Role } from "../config/schema.js";
+import type { Cost } from "../budget/types.js";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
@@ -37,6 +38,12 @@ export interface CompletionResponse {
   costUsd: number;
   /** Served from the run's response cache: no endpoint was called. */
   cached: boolean;
+  /**
+   * What the budget was charged for this use: the response's cost on its first use in the
+   * account's scope, nothing after. Unlike `cached` (which depends on what an earlier piece of
+   * a resumed run already fetched), the same in a replay as in the run. Absent outside the gateway.
+   */
+  charged?: Cost;
   latencyMs: number;
   attempts: number;
 }
