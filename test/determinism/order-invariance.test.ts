@@ -1,0 +1,168 @@
+/**
+ * A run's result is a function of its seed and the responses' content, never of timing. Every
+ * run here goes through an endpoint that delays each response by a random 0-40 ms, so calls
+ * complete in another order every time; with island workers and without, and SIGKILLed three
+ * times at random moments and resumed. Each must equal the plain in-process run: best harness,
+ * candidates, paid calls, dollars, and every candidate and evaluation row. Budgets bind: a total
+ * calls cap in one campaign, a dollar cap with a role split in the other.
+ *
+ * `npm run test:determinism` runs this file; scripts/determinism-under-load.sh runs it under
+ * stress-ng load.
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { parse, stringify } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunSummary } from "../../src/campaign/summary.js";
+import { startSimServer, type SimServer } from "../../src/sim/server.js";
+import { smallCampaign } from "../e2e/helpers.js";
+import { startJitterProxy, type JitterProxy } from "../helpers/jitter-proxy.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const CLI = [process.execPath, "--import", "tsx", join(ROOT, "src/cli/main.ts")] as const;
+
+let sim: SimServer;
+let proxy: JitterProxy;
+
+beforeAll(async () => {
+  sim = await startSimServer({ world: 1 });
+  proxy = await startJitterProxy(sim.baseURL, 40);
+});
+afterAll(async () => {
+  await proxy?.close();
+  await sim?.close();
+});
+
+const STRATEGY = { name: "islands", islands: 3, generations: 4, conversations: 3, turns: 2, presets: ["explorer", "refiner", "explorer"], finalists: 2 };
+
+/** The campaign file, and a copy whose models are served through the jitter proxy. */
+function campaignPair(budget: Record<string, unknown>): { dir: string; direct: string; jittered: string } {
+  const { dir, file } = smallCampaign({ seed: 11, strategy: STRATEGY, budget });
+  const cfg = parse(readFileSync(file, "utf8")) as { models: Record<string, { baseURL?: string }> };
+  for (const m of Object.values(cfg.models)) m.baseURL = proxy.baseURL;
+  const jittered = join(dir, "jittered.yaml");
+  writeFileSync(jittered, stringify(cfg));
+  return { dir, direct: file, jittered };
+}
+
+/** Runs a CLI command to its end. Never spawnSync: the sim server and the proxy live in this process's event loop. */
+async function cli(args: string[]): Promise<void> {
+  if ((await killedAfter(args, 900_000)) !== "finished") throw new Error(`${args.join(" ")} did not finish`);
+}
+
+/** Starts a CLI command and SIGKILLs it after `ms` unless it ends first. */
+function killedAfter(args: string[], ms: number): Promise<"killed" | "finished"> {
+  return new Promise((done, fail) => {
+    const child = spawn(CLI[0], [...CLI.slice(1), ...args, "--json"], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (signal === "SIGKILL") done("killed");
+      else if (code === 0) done("finished");
+      else fail(new Error(`${args.join(" ")} exited ${code}: ${stderr.trim().split("\n").pop()}`));
+    });
+  });
+}
+
+function started(dir: string): boolean {
+  if (!existsSync(join(dir, "run.db"))) return false;
+  const db = new Database(join(dir, "run.db"), { readonly: true, fileMustExist: true });
+  try {
+    const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+    return Boolean(hasMeta && db.prepare("SELECT 1 FROM meta WHERE key = 'campaign'").get());
+  } finally {
+    db.close();
+  }
+}
+
+/** Everything that must not depend on timing: the summary's results and every candidate and evaluation row. */
+function outcome(dir: string) {
+  const s = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as RunSummary;
+  const db = new Database(join(dir, "run.db"), { readonly: true, fileMustExist: true });
+  try {
+    const candidates = db.prepare("SELECT id, hash, status, reason FROM candidates ORDER BY id").all();
+    // Per-task results as a hash, so a failure prints a readable diff.
+    const evaluations = (db.prepare("SELECT candidate_id, split, stage, score, results, cost_usd, tokens, calls, error FROM evaluations ORDER BY candidate_id, split, stage").all() as { results: string }[]).map(
+      ({ results, ...e }) => ({ ...e, results: createHash("sha256").update(results).digest("hex").slice(0, 16) }),
+    );
+    return {
+      summary: {
+        status: s.status,
+        reason: s.reason,
+        best: s.best,
+        seedHarness: s.seedHarness,
+        generations: s.generations,
+        candidates: s.candidates,
+        paidCalls: s.spend.calls - s.spend.cachedCalls,
+        usd: s.spend.usd,
+        inputTokens: s.spend.inputTokens,
+        outputTokens: s.spend.outputTokens,
+        charged: s.budget.charged,
+        islands: s.islands,
+        anytime: s.anytime,
+      },
+      candidates,
+      evaluations,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** The same run, compared piece by piece so that a failure says where it diverged. */
+function expectSameRun(dir: string, reference: ReturnType<typeof outcome>, label: string): void {
+  const got = outcome(dir);
+  expect(got.summary, `${label}: summary`).toEqual(reference.summary);
+  expect(got.candidates, `${label}: candidates`).toEqual(reference.candidates);
+  expect(got.evaluations, `${label}: evaluations`).toEqual(reference.evaluations);
+}
+
+async function killedThriceThenResumed(file: string, out: string, seed: number): Promise<number> {
+  let kills = 0;
+  let x = seed;
+  const next = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let attempt = 0; attempt < 12; attempt++) {
+    const args = started(out) ? ["resume", out] : ["run", file, "--out", out];
+    // Kills land at random moments (the process start alone takes a second or two); after three, let it finish.
+    const result = kills < 3 ? await killedAfter(args, 1500 + next() * 3500) : await killedAfter(args, 900_000);
+    if (result === "finished") return kills;
+    kills++;
+  }
+  throw new Error("the run did not finish after 12 attempts");
+}
+
+describe.each([
+  { name: "a binding total calls cap", budget: { calls: 1000 } },
+  { name: "a binding dollar cap split over roles", budget: { usd: 0.6, split: { evolver: 0.1, user: 0.6, verifier: 0.3 } } },
+])("order invariance with $name", ({ budget }) => {
+  it("workers or not, jittered or not, killed and resumed or not: the same run", async () => {
+    const { dir, direct, jittered } = campaignPair(budget);
+    await cli(["run", direct, "--out", join(dir, "reference"), "--in-process"]);
+    const reference = outcome(join(dir, "reference"));
+    // The cap must bind, or the test would not test a budget edge: rounds shrank (or the run
+    // stopped) well short of the 72 children an unbounded run proposes.
+    expect(reference.summary.candidates).toBeLessThan(40);
+    expect(reference.candidates.length).toBeGreaterThan(8);
+
+    const before = proxy.forwarded();
+    await cli(["run", jittered, "--out", join(dir, "workers")]);
+    expect(proxy.forwarded()).toBeGreaterThan(before); // the jittered endpoint really served it
+    expectSameRun(join(dir, "workers"), reference, "jittered, island workers");
+
+    await cli(["run", jittered, "--out", join(dir, "in-process"), "--in-process"]);
+    expectSameRun(join(dir, "in-process"), reference, "jittered, islands in-process");
+
+    const kills = await killedThriceThenResumed(jittered, join(dir, "killed"), budget.calls ?? 7);
+    expect(kills).toBeGreaterThanOrEqual(1);
+    expectSameRun(join(dir, "killed"), reference, "jittered, SIGKILLed and resumed");
+
+    // Resuming a finished run replays it from the cache: nothing new is paid, nothing changes.
+    await cli(["resume", join(dir, "killed")]);
+    expectSameRun(join(dir, "killed"), reference, "a finished run resumed");
+  }, 900_000);
+});
