@@ -32,6 +32,7 @@ export async function forkRun(campaignFile: string, opts: EvolveOptions & { from
   return inRunFolder(opts.out, { command: "harness-evolve run", label: `--out ${opts.out}`, create: true }, async ({ store, fresh, begun }) => {
     if (!fresh) throw new UserError(`--out ${opts.out}: already holds a run (run.db); a fork needs a new folder`);
     store.importResponses(join(opts.from, "run.db"));
+    store.importVerdicts(join(opts.from, "run.db"));
     const record = () => {
       const fork: StoredFork = {
         from: opts.from,

@@ -332,11 +332,11 @@ function buildEvaluator(loaded: LoadedCampaign, suite: TaskSuite | undefined, st
   const dir = dirname(loaded.file);
   const common = { tasks: suite?.tasks ?? [], store, bind: (account: Ledger) => stoppable(g.bind(account), signal) };
   if (f.type === "module") {
-    const fitness = new ModuleFitness({ file: resolve(dir, f.path), timeoutMs: f.timeoutMs, memoryMb: f.memoryMb, options: f.options, seed: config.seed, tasks: suite?.tasks });
+    const fitness = new ModuleFitness({ file: resolve(dir, f.path), timeoutMs: f.timeoutMs, memoryMb: f.memoryMb, options: f.options, seed: config.seed, tasks: suite?.tasks, verdicts: store });
     return { evaluator: new CandidateEvaluator({ ...common, fitness, minibatchIds: [] }), close: () => fitness.close() };
   }
   if (f.type === "command") {
-    const fitness = new CommandFitness({ run: f.run, cwd: resolve(dir, f.cwd ?? "."), timeoutMs: f.timeoutMs });
+    const fitness = new CommandFitness({ run: f.run, cwd: resolve(dir, f.cwd ?? "."), timeoutMs: f.timeoutMs, seed: config.seed, verdicts: store });
     return { evaluator: new CandidateEvaluator({ ...common, fitness, minibatchIds: [] }) };
   }
   if (!suite) throw new UserError(`${loaded.file}: tasks: required by fitness type "tasks"`);
@@ -344,8 +344,8 @@ function buildEvaluator(loaded: LoadedCampaign, suite: TaskSuite | undefined, st
   const thorough = { ...f, samples: f.samples * 2 };
   const evaluator = new CandidateEvaluator({
     ...common,
-    fitness: new TaskFitness(suite, f),
-    thorough: config.budget.policy === "adaptive" ? { fitness: new TaskFitness(suite, thorough), bound: taskBound(thorough, worstCall) } : undefined,
+    fitness: new TaskFitness(suite, f, store),
+    thorough: config.budget.policy === "adaptive" ? { fitness: new TaskFitness(suite, thorough, store), bound: taskBound(thorough, worstCall) } : undefined,
     bound: taskBound(f, worstCall),
     minibatchIds: minibatchOf(config, f, suite),
   });
