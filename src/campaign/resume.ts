@@ -2,6 +2,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../config/errors.js";
 import type { TaskSuite } from "../fitness/types.js";
+import { RUN_DB } from "../store/run-store.js";
+import { LOCK_FILE } from "./lock.js";
 import { execute, inRunFolder, type EvolveOptions, type RunResult } from "./run.js";
 import { storedCampaign, storedForkSource } from "./stored.js";
 
@@ -13,7 +15,8 @@ import { storedCampaign, storedForkSource } from "./stored.js";
  * since do not apply (that is what a fork is for). The folder is locked meanwhile.
  */
 export async function resume(dir: string, opts: Omit<EvolveOptions, "out" | "seed" | "sets"> = {}): Promise<RunResult> {
-  if (!existsSync(join(dir, "run.db"))) throw new UserError(`${dir}: no run.db here (not a run folder)`);
+  // A folder with neither is not a run folder: no lock is written there. With a lock only, its owner may be starting.
+  if (!existsSync(join(dir, RUN_DB)) && !existsSync(join(dir, LOCK_FILE))) throw new UserError(`${dir}: no run.db here (not a run folder)`);
   return inRunFolder(dir, { command: "harness-evolve resume", label: dir, create: false }, async ({ store }) => {
     const loaded = storedCampaign(store, dir);
     const suiteText = store.getMeta("suite");

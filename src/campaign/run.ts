@@ -101,7 +101,7 @@ export interface RunFolder {
 
 /**
  * Runs `go` as the one owner of run folder `dir` (lock.ts): creates the folder when
- * `create`, locks it, opens run.db. If `go` fails before the campaign is recorded, what
+ * `create` (else it must hold a run.db), locks it, opens run.db. If `go` fails before the campaign is recorded, what
  * this call created goes again (a folder `run` would refuse and `resume` could not
  * continue); a failed write becomes one line naming the folder (`label`) and its cause.
  */
@@ -115,6 +115,8 @@ export async function inRunFolder<T>(dir: string, how: { command: string; label:
     if (how.create) made = makeFolders(dir);
     lock = lockRunFolder(dir, how.command);
     fresh = !existsSync(join(dir, RUN_DB));
+    // Checked under the lock: a run that holds it may not have made its run.db yet.
+    if (fresh && !how.create) throw new UserError(`${dir}: no run.db here (not a run folder)`);
     store = RunStore.open(dir);
     return await go({ store, fresh, begun: () => (begun = true) });
   } catch (e) {

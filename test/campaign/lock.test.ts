@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/campaign/summary.js";
 import { inUseMessage, LOCK_FILE, lockRunFolder, type LockOwner } from "../../src/campaign/lock.js";
+import { resume } from "../../src/campaign/resume.js";
 import { smallCampaign } from "../e2e/helpers.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -69,6 +70,18 @@ describe("the run folder lock (in process)", () => {
     } finally {
       lock.release();
     }
+  });
+
+  it("resume on a folder whose owner has not made its run.db yet says it is in use, not that it is no run folder", async () => {
+    const dir = folder();
+    const lock = lockRunFolder(dir, "harness-evolve run", dir);
+    try {
+      await expect(resume(dir)).rejects.toThrow(`${dir} is in use by pid ${process.pid} since`);
+    } finally {
+      lock.release();
+    }
+    await expect(resume(dir)).rejects.toThrow(`${dir}: no run.db here (not a run folder)`);
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
   });
 
   it("takes over a lock whose process is gone, on this host", () => {
