@@ -101,9 +101,10 @@ export interface RunFolder {
 
 /**
  * Runs `go` as the one owner of run folder `dir` (lock.ts): creates the folder when
- * `create` (else it must hold a run.db), locks it, opens run.db. If `go` fails before the campaign is recorded, what
- * this call created goes again (a folder `run` would refuse and `resume` could not
- * continue); a failed write becomes one line naming the folder (`label`) and its cause.
+ * `create` (else it must hold a run.db), locks it, opens run.db. If `go` fails before
+ * the campaign is recorded, what this call created goes again (a folder `run` would
+ * refuse and `resume` could not continue); a failed write becomes one line naming the
+ * folder (`label`) and its cause.
  */
 export async function inRunFolder<T>(dir: string, how: { command: string; label: string; create: boolean }, go: (folder: RunFolder) => Promise<T>): Promise<T> {
   let made: string[] = [];
