@@ -43,7 +43,8 @@ function compileUncached(pattern: string, flags: string): Compiled {
   try {
     return { ok: true, re: RE2JS.compile(RE2JS.translateRegExp(pattern), flagBits(flags)) };
   } catch (e) {
-    const why = (e instanceof Error ? e.message : String(e)).replace(/^error parsing regexp: /, "");
+    // RE2 quotes the offending part of the pattern, which can be the whole (long) pattern.
+    const why = cut((e instanceof Error ? e.message : String(e)).replace(/^error parsing regexp: /, "").replace(/\s+/g, " "), 120);
     const jsOnly = /\\[1-9]|\(\?[=!]|\(\?<[=!]|\\k</.test(pattern);
     const hint = jsOnly ? " (backreferences and lookahead are not supported: regex checks use RE2 syntax, which runs in linear time)" : "";
     return { ok: false, reason: `invalid regex /${cut(pattern, 100)}/: ${why}${hint}` };

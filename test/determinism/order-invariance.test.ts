@@ -41,8 +41,12 @@ const STRATEGY = { name: "islands", islands: 3, generations: 4, conversations: 3
 /** The campaign file, and a copy whose models are served through the jitter proxy. */
 function campaignPair(budget: Record<string, unknown>): { dir: string; direct: string; jittered: string } {
   const { dir, file } = smallCampaign({ seed: 11, strategy: STRATEGY, budget });
-  const cfg = parse(readFileSync(file, "utf8")) as { models: Record<string, { baseURL?: string }> };
-  for (const m of Object.values(cfg.models)) m.baseURL = proxy.baseURL;
+  const cfg = parse(readFileSync(file, "utf8")) as { models: Record<string, { baseURL?: string; timeoutMs?: number }> };
+  for (const m of Object.values(cfg.models)) {
+    m.baseURL = proxy.baseURL;
+    // The endpoint lives in this test's process, which a loaded machine can starve for a while; timing must not fail the run.
+    m.timeoutMs = 600_000;
+  }
   const jittered = join(dir, "jittered.yaml");
   writeFileSync(jittered, stringify(cfg));
   return { dir, direct: file, jittered };

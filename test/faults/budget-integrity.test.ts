@@ -66,10 +66,16 @@ function expectSpendMatchesCalls(summary: RunSummary, out: string, fake: FakeOpe
     expect({ role, calls: s.calls - s.cachedCalls, inputTokens: s.inputTokens, outputTokens: s.outputTokens }).toEqual({ role, calls: r.calls, inputTokens: r.inputTokens, outputTokens: r.outputTokens });
     expect(s.usd).toBeCloseTo(r.usd, 8);
   }
-  // What the budget was charged is what was paid (a fresh run: every response charged once).
-  expect(summary.budget.charged.calls).toBe(paid.calls);
-  expect(summary.budget.charged.tokens).toBe(paid.inputTokens + paid.outputTokens);
-  expect(summary.budget.charged.usd).toBeCloseTo(paid.usd, 8);
+  // What the budget was charged is what was paid, plus the responses that two conversations of
+  // one round shared: each conversation is charged for its first use (so no charge depends on
+  // which of them settled first), while the endpoint was paid once. The excess is at most one
+  // charge per cache hit, and each such charge is at most the dearest paid call.
+  const excess = summary.budget.charged.calls - paid.calls;
+  expect(excess).toBeGreaterThanOrEqual(0);
+  expect(excess).toBeLessThanOrEqual(summary.spend.cachedCalls);
+  expect(summary.budget.charged.tokens).toBeGreaterThanOrEqual(paid.inputTokens + paid.outputTokens);
+  expect(summary.budget.charged.usd).toBeGreaterThanOrEqual(paid.usd - 1e-9);
+  if (excess === 0) expect(summary.budget.charged.tokens).toBe(paid.inputTokens + paid.outputTokens);
   // And it is what the endpoint answered with success: failed attempts were neither paid nor counted.
   expect(paid.calls).toBe(fake.served.ok);
   expect(paid.inputTokens).toBe(fake.served.promptTokens);
