@@ -63,7 +63,7 @@ describe("verifierStudy on the quickstart (simulated models)", () => {
     study = await verifierStudy(file, { out, reasoning: REASONING, samples: SAMPLES, answersPerTask: PER_TASK });
     // The measured figures, for the record.
     console.log(verifierStudyMarkdown(study));
-  }, 60_000);
+  }, 300_000);
 
   it("judges every rubric answer at every point and writes the study", () => {
     expect(study.model).toBe("sim:judge");
@@ -111,7 +111,7 @@ describe("verifierStudy on the quickstart (simulated models)", () => {
     expect(again).toEqual(study);
     const replay = await verifierStudy(file, { out, reasoning: REASONING, samples: SAMPLES, answersPerTask: PER_TASK });
     expect(replay).toEqual(study);
-  }, 60_000);
+  }, 300_000);
 
   it("renders a markdown section that says the models are simulated", () => {
     const md = verifierStudyMarkdown(study);

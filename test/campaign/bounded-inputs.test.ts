@@ -53,7 +53,7 @@ describe("the seed harness is held to the evolved harnesses' size limit", () => 
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toMatch(new RegExp(`harness: "?\\./seed-harness\\.md"? is ${MAX_HARNESS_CHARS + 1} chars, over the limit of ${MAX_HARNESS_CHARS} chars`));
     expect(existsSync(out)).toBe(false);
-  }, 60_000);
+  }, 300_000);
 
   it("exactly at the limit it passes that check (and meets the next one)", () => {
     const { dir, file } = smallCampaign();
@@ -61,7 +61,7 @@ describe("the seed harness is held to the evolved harnesses' size limit", () => 
     const r = cli(["run", file, "--out", join(dir, "run"), "--set", "budget.calls=1"]);
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toMatch(/^error: budget: too small to evaluate the seed harness/);
-  }, 60_000);
+  }, 300_000);
 });
 
 describe("an --out that cannot be written", () => {
@@ -80,7 +80,7 @@ describe("an --out that cannot be written", () => {
     const cause = readOnlyWay === "mount" ? "read-only file system" : "permission denied";
     expect(oneLine(r.stderr)).toMatch(new RegExp(`^error: --out ${out}: ${cause}`));
     expect(existsSync(join(parent, "runs"))).toBe(false);
-  }, 60_000);
+  }, 300_000);
 
   it("a path through a file: one line naming --out and the cause, exit 2", () => {
     const { dir, file } = smallCampaign();
@@ -89,7 +89,7 @@ describe("an --out that cannot be written", () => {
     const r = cli(["run", file, "--out", out]);
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toMatch(new RegExp(`^error: --out ${out}: a part of the path is a file, not a folder`));
-  }, 60_000);
+  }, 300_000);
 
   it.skipIf(!canMount)(`a disk that fills: one line, exit 2; once space is back, resume ends as the uninterrupted run does${canMount ? "" : " (skipped: needs root and mount -t tmpfs)"}`, () => {
     const { dir, file } = smallCampaign();

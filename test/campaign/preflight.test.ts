@@ -35,7 +35,7 @@ describe("a budget that cannot score the seed harness", () => {
     expect(cap).toBe(1);
     expect(stages.reduce((a, b) => a + b, 0)).toBe(need);
     expect(existsSync(join(dir, "runs"))).toBe(false);
-  }, 60_000);
+  }, 300_000);
 
   it("the bound is the run's own: exactly the stated need scores the seed, one call less is refused before any folder exists", async () => {
     const { dir, file } = smallCampaign();
@@ -66,7 +66,7 @@ describe("a budget that cannot score the seed harness", () => {
     // It gets past preflight and scores the seed (then the tiny budget ends the run).
     const { summary } = await evolve(file, { out: join(dir, "run"), inProcessIslands: true, sets: ["budget.calls=1"] });
     expect(summary.seedHarness.trainScore).toBe(0.5);
-  }, 60_000);
+  }, 300_000);
 });
 
 describe("preflight's call bound", () => {
@@ -114,7 +114,7 @@ describe("a run that fails before it began", () => {
     const out = join(dir, "new", "run");
     await expect(evolve(file, { out, env, inProcessIslands: true })).rejects.toThrow(/HARNESS_EVOLVE_RETRY_BASE_MS/);
     expect(existsSync(join(dir, "new"))).toBe(false);
-  }, 60_000);
+  }, 300_000);
 
   it("keeps a folder it did not create, emptied of what it wrote, and a rerun proceeds", async () => {
     const { dir, file } = smallCampaign();

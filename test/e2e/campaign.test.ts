@@ -35,7 +35,7 @@ describe("a campaign end to end on the simulated models", () => {
     expect(paid.n).toBe(summary.spend.calls - summary.spend.cachedCalls);
     expect(paid.usd).toBeCloseTo(summary.spend.usd, 6);
     db.close();
-  }, 60_000);
+  }, 300_000);
 
   it("is reproducible: same seed, same best harness and calls; workers or not; another seed differs", async () => {
     const a = await run();
@@ -74,7 +74,7 @@ describe("a campaign end to end on the simulated models", () => {
     expect(summary.budget.charged.calls).toBeLessThanOrEqual(700);
     expect(summary.spend.calls - summary.spend.cachedCalls).toBeLessThanOrEqual(700);
     expect(summary.best.valScore).not.toBeNull();
-  }, 60_000);
+  }, 300_000);
 
   it("never overruns a dollar cap split by role", async () => {
     const split = { evolver: 0.2, user: 0.5, verifier: 0.3 };
@@ -83,7 +83,7 @@ describe("a campaign end to end on the simulated models", () => {
     expect(summary.budget.charged.usd).toBeLessThanOrEqual(0.4);
     expect(summary.spend.usd).toBeLessThanOrEqual(0.4);
     for (const role of ["evolver", "user", "verifier"] as const) expect(summary.spend.byRole[role].usd).toBeLessThanOrEqual(0.4 * split[role] + 1e-12);
-  }, 60_000);
+  }, 300_000);
 
   it("says plainly when the budget cannot even score the seed harness", async () => {
     await expect(run({ budget: { usd: 0.01 } })).rejects.toThrow(/^budget: too small to evaluate the seed harness/);

@@ -40,7 +40,7 @@ describe("the CLI with a wrong campaign file", () => {
       expect(lines[0]).toMatch(/^error: /);
       expect(lines[0]).toMatch(field);
       expect(r.stderr).not.toMatch(/\n\s+at /);
-    }, 30_000);
+    }, 300_000);
   }
 
   it("a missing campaign file and a bad --set are one-line errors too", () => {
@@ -50,7 +50,7 @@ describe("the CLI with a wrong campaign file", () => {
     const badSet = cli(["run", smallCampaign().file, "--set", "strategy.islands"]);
     expect(badSet.code).toBe(2);
     expect(badSet.stderr.trim()).toMatch(/^error: --set strategy\.islands: expected path=value/);
-  }, 30_000);
+  }, 300_000);
 });
 
 describe("the CLI on a good campaign", () => {
@@ -65,5 +65,5 @@ describe("the CLI on a good campaign", () => {
     const best = cli(["best", out]);
     expect(best.code).toBe(0);
     expect(best.stdout.trim()).toBe(summary.best.text.trim());
-  }, 60_000);
+  }, 300_000);
 });

@@ -103,5 +103,5 @@ export default defineFitness((ctx) => {
   it("a command that fails on the seed harness stops the run at once and says why", async () => {
     const file = campaign("import sys\nsys.stderr.write('the scorer is broken\\n')\nsys.exit(2)\n", "command");
     await expect(evolve(file, { out: join(file, "..", "run"), inProcessIslands: true })).rejects.toThrow(/seed harness could not be evaluated.*exit/i);
-  }, 60_000);
+  }, 300_000);
 });

@@ -113,5 +113,5 @@ describe("budget caps under faults, with islands in worker threads", () => {
     expect(faulty.summary.budget.charged).toEqual(clean.summary.budget.charged);
     expect(faulty.summary.spend).toEqual(clean.summary.spend);
     expect(faulty.summary.anytime).toEqual(clean.summary.anytime);
-  }, 60_000);
+  }, 300_000);
 });

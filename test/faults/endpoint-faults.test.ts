@@ -58,7 +58,7 @@ beforeAll(async () => {
   expect(reference.bestVal!).toBeGreaterThan(reference.seedVal!);
   expect(reference.candidates).toBeGreaterThan(5);
   expect(referencePaid.estimated).toBe(0);
-}, 60_000);
+}, 300_000);
 
 describe("transient faults on a fifth of the calls leave the result unchanged", () => {
   const kinds: { kind: FaultKind; what: string; env: Record<string, string> }[] = [
@@ -87,7 +87,7 @@ describe("transient faults on a fifth of the calls leave the result unchanged", 
     expect(summary.spend.inputTokens).toBe(fake.served.promptTokens);
     expect(summary.spend.outputTokens).toBe(fake.served.completionTokens);
     expect(summary.spend.calls - summary.spend.cachedCalls).toBe(fake.served.ok);
-  }, 60_000);
+  }, 300_000);
 
   it("a 200 with no usage: same result; those calls' tokens are estimated (chars / 4) and flagged", async () => {
     const faults = injectFaults(gradedModelReply, "no-usage");
@@ -104,7 +104,7 @@ describe("transient faults on a fifth of the calls leave the result unchanged", 
     expect(paid.estimated).toBe(faults.faulted.size);
     expect(summary.spend.inputTokens).toBe(paid.inputTokens);
     expect(summary.spend.inputTokens).not.toBe(fake.served.promptTokens); // the server counted only the calls it reported
-  }, 60_000);
+  }, 300_000);
 });
 
 describe("permanent faults stop the run at the first request, with a one-line message", () => {
@@ -127,7 +127,7 @@ describe("permanent faults stop the run at the first request, with a one-line me
     expect(fake.unauthorized).toBe(fake.served.requests);
     expect(fake.served.requests).toBeLessThanOrEqual(4); // the minibatch, once
     expect(perBody(fake, "fake-agent").every((n) => n === 1)).toBe(true);
-  }, 30_000);
+  }, 300_000);
 
   it("404 model not found on the evolver: the run ends `failed` after generation 0's first calls, naming the model and what to check", async () => {
     const fake = await fakeWith((req) =>
@@ -143,7 +143,7 @@ describe("permanent faults stop the run at the first request, with a one-line me
     expect(writer.every((n) => n === 1)).toBe(true);
     expect(writer.length).toBeLessThanOrEqual(4); // one first call per conversation of generation 0 (2 islands × 2)
     expect(summary.best.id).toBe("seed");
-  }, 30_000);
+  }, 300_000);
 
   it("400 on the verifier's request: evolve rejects naming the model and the params to check; no retries", async () => {
     const fake = await fakeWith((req) =>
@@ -159,5 +159,5 @@ describe("permanent faults stop the run at the first request, with a one-line me
     expect(judge.length).toBeGreaterThan(0);
     expect(judge.every((n) => n === 1)).toBe(true);
     expect(judge.length).toBeLessThanOrEqual(2); // the train split's two rubric tasks, once each
-  }, 30_000);
+  }, 300_000);
 });

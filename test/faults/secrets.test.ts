@@ -118,7 +118,7 @@ describe("the API key is never written anywhere", () => {
     // The echoes did reach the engine: failed proposals are recorded, with the key masked.
     const db = readFileSync(join(out, "run.db"));
     expect(db.includes("upstream failed for key ***")).toBe(true);
-  }, 60_000);
+  }, 300_000);
 
   it("CLI run (worker threads) with echoing faults: stdout, stderr and every file are clean", async () => {
     const fake = await echoingFake();
@@ -131,7 +131,7 @@ describe("the API key is never written anywhere", () => {
     expect(leaks(r.stdout)).toEqual([]);
     expect(leaks(r.stderr)).toEqual([]);
     expect(scan(out).found).toEqual({});
-  }, 90_000);
+  }, 300_000);
 
   it("CLI run against a 401 that echoes the key (cut at the 200-character limit): one-line error, exit 1, nothing leaks", async () => {
     const fake = await startFakeOpenAI();
@@ -153,5 +153,5 @@ describe("the API key is never written anywhere", () => {
     expect(fake.requests.every((q) => q.headers.authorization === `Bearer ${KEY}`)).toBe(true);
     // Not retried: each request was sent once.
     expect(new Set(fake.requests.map((q) => JSON.stringify(q.body))).size).toBe(fake.requests.length);
-  }, 60_000);
+  }, 300_000);
 });

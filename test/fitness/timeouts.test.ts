@@ -72,7 +72,7 @@ describe("js checks: a time-out is its own outcome", () => {
     expect(paused.ms).toBeGreaterThanOrEqual(290);
     // ...and the first attempt's time-out was retried, not counted as a failed answer.
     expect(paused.result).toEqual(quiet.result);
-  }, 60_000);
+  }, 300_000);
 
   it("a check that never finishes fails with timeout: true, and an `all` check carries the mark", () => {
     const loop: ProgrammaticCheck = { type: "js", code: "for (;;) {}" };
@@ -83,7 +83,7 @@ describe("js checks: a time-out is its own outcome", () => {
     expect(all).toMatchObject({ pass: false, score: 0.5, timeout: true });
     // An ordinary wrong answer is not a time-out.
     expect(runCheck({ type: "js", code: "output === 'y'" }, "x").timeout).toBeUndefined();
-  }, 30_000);
+  }, 300_000);
 });
 
 describe("js checks: stored verdicts", () => {
@@ -128,7 +128,7 @@ describe("js checks: stored verdicts", () => {
     // First write wins.
     store.putVerdict("module:abc", { score: 1 });
     expect(store.getVerdict("module:abc")).toMatchObject({ timeout: true });
-  }, 30_000);
+  }, 300_000);
 
   it("a run.db written before the verdicts table opens and gets one; a fork copies verdicts", () => {
     const dir = mkdtempSync(join(tmpdir(), "he-old-db-"));
@@ -192,7 +192,7 @@ describe("command fitness: a time-out is retried once, alone", () => {
     expect(ev.error).toBeUndefined();
     expect(ev.timeout).toBeUndefined();
     expect(runsIn(runs)).toBe(2);
-  }, 30_000);
+  }, 300_000);
 
   it("a command past its limit twice is a time-out, stored, and a replay does not run it again", async () => {
     const store = freshStore();
@@ -205,7 +205,7 @@ describe("command fitness: a time-out is retried once, alone", () => {
     expect(await f.evaluate("h", { split: "train" }, noModel)).toEqual(ev);
     expect(runsIn(runs)).toBe(2);
     expect(store.verdictTimeouts()).toEqual({ command: 1 });
-  }, 30_000);
+  }, 300_000);
 
   it("a stored score is a hit too; another harness, split or task list is not", async () => {
     const store = freshStore();
@@ -218,7 +218,7 @@ describe("command fitness: a time-out is retried once, alone", () => {
     await f.evaluate("h", { split: "val" }, noModel);
     await f.evaluate("h", { split: "train", taskIds: ["a"] }, noModel);
     expect(runsIn(runs)).toBe(4);
-  }, 30_000);
+  }, 300_000);
 });
 
 describe("module fitness: a time-out is retried once, alone", () => {
@@ -246,7 +246,7 @@ describe("module fitness: a time-out is retried once, alone", () => {
     // The retry's call was answered from the first attempt's: asked (and charged) once.
     expect(model.calls).toHaveLength(1);
     expect(ev.cost.calls).toBe(1);
-  }, 60_000);
+  }, 300_000);
 
   it("a module past its limit twice is a time-out, counted in summary.json and shown in the report", async () => {
     const store = freshStore();
@@ -269,7 +269,7 @@ describe("module fitness: a time-out is retried once, alone", () => {
     const dir = resolve(store.path, "..");
     expect(readRun(dir).timeouts).toEqual({ checks: 0, evaluations: 1 });
     expect(await reportHtml(readRun(dir))).toContain("Time-outs (past the limit, then again on a retry alone): 0 checks, 1 evaluation.");
-  }, 60_000);
+  }, 300_000);
 
   it("a stored verdict is returned without running the module; its model calls are made again (cache hits, charged as before)", async () => {
     const store = freshStore();
@@ -286,5 +286,5 @@ describe("module fitness: a time-out is retried once, alone", () => {
     // Another harness is another verdict.
     await f.evaluate("h2", { split: "train" }, { user: model });
     expect(runsIn(runs)).toBe(2);
-  }, 60_000);
+  }, 300_000);
 });

@@ -33,11 +33,11 @@ export interface Rig {
 
 const cleanups: (() => Promise<void>)[] = [];
 
-export function rig(config: CampaignConfig, opts: { dir?: string; caps?: LedgerOptions; simBaseURL?: string } = {}): Rig {
+export function rig(config: CampaignConfig, opts: { dir?: string; caps?: LedgerOptions; simBaseURL?: string; env?: Record<string, string> } = {}): Rig {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "he-gw-"));
   const store = RunStore.open(dir);
   const ledger = new Ledger(opts.caps ?? { total: {} });
-  const gateway = createGateway({ config, store, ledger, simBaseURL: opts.simBaseURL, env: { FAKE_KEY_VAR: FAKE_KEY } });
+  const gateway = createGateway({ config, store, ledger, simBaseURL: opts.simBaseURL, env: { FAKE_KEY_VAR: FAKE_KEY, ...opts.env } });
   cleanups.push(async () => {
     await gateway.close();
     store.close();

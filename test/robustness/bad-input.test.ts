@@ -217,7 +217,7 @@ describe("campaign files: random mistakes are one line naming the field", () => 
     );
     // Some mutations leave the campaign valid (a deleted optional field): the property saw both sides.
     expect(valid).toBeGreaterThan(0);
-  }, 30_000);
+  }, 300_000);
 
   // Named cases: each mistake of the issue, and the field its message must name.
   const cases: [string, (c: Record<string, any>) => void, RegExp][] = [
@@ -358,7 +358,7 @@ describe("task files: random mistakes are one line naming the file", () => {
       { numRuns: 150, seed: 4242 },
     );
     expect(valid).toBeGreaterThan(0);
-  }, 30_000);
+  }, 300_000);
 
   it("a suite file that is a folder, missing, empty or a bomb is one line naming it", () => {
     const folder = join(dir, "a-folder");
@@ -443,5 +443,5 @@ describe("the CLI with random bad campaign files", () => {
       expect(r.stderr, what).not.toMatch(/^\s+at /m);
     });
     rmSync(out, { recursive: true, force: true });
-  }, 60_000);
+  }, 300_000);
 });

@@ -34,7 +34,7 @@ describe("baselines, as Mind Evolution defines them", () => {
       expect(c.operator).toBe("mutate");
       expect(c.parents).toEqual(["seed"]); // no feedback loop: never a child's child
     }
-  }, 60_000);
+  }, 300_000);
 
   it("sequential-revision revises each thread's latest harness, turn after turn (critic, then author)", async () => {
     const { summary, children } = await runStrategy({ name: "sequential-revision", threads: 2, turns: 4 });
@@ -51,7 +51,7 @@ describe("baselines, as Mind Evolution defines them", () => {
       }
       expect(previous).not.toBe(`seed>t${thread}`);
     }
-  }, 60_000);
+  }, 300_000);
 
   it("one-pass makes exactly one rewrite, from no parent", async () => {
     const { summary, children } = await runStrategy({ name: "one-pass" });
@@ -62,12 +62,12 @@ describe("baselines, as Mind Evolution defines them", () => {
       expect(c.parents).toEqual([]);
     }
     expect(summary.spend.byRole.evolver.calls).toBeLessThanOrEqual(3); // one proposal, parse retries at most
-  }, 60_000);
+  }, 300_000);
 
   it("a baseline that runs out of budget stops cleanly and says why", async () => {
     const { summary } = await runStrategy({ name: "best-of-n", n: 100000, width: 4 }, { calls: 600 });
     expect(summary.status).toBe("budget-exhausted");
     expect(summary.reason).toMatch(/budget/);
     expect(summary.budget.charged.calls).toBeLessThanOrEqual(600);
-  }, 60_000);
+  }, 300_000);
 });

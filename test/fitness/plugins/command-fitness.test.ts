@@ -45,16 +45,16 @@ describe("CommandFitness", () => {
   it("a command past its timeout (twice: the retry has 4x the limit) is killed with everything it started", async () => {
     const marker = `${tmpdir()}/harness-evolve-test-${process.pid}-${Date.now()}`;
     const t0 = Date.now();
-    const ev = await cmd(`(sleep 3; touch ${marker}) & sleep 8; echo '{"score": 1}'`, 500).evaluate("h", { split: "train" }, ctx);
+    const ev = await cmd(`(sleep 3; touch ${marker}) & sleep 40; echo '{"score": 1}'`, 500).evaluate("h", { split: "train" }, ctx);
     expect(ev.error).toContain("timed out twice (no result within 500 ms, then within 2000 ms alone)");
     expect(ev.timeout).toBe(true);
-    expect(Date.now() - t0).toBeLessThan(7000);
+    expect(Date.now() - t0).toBeLessThan(30_000); // killed, not the 40 s of the command
     // The background jobs were in the killed process groups: neither touches its marker.
     await new Promise((r) => setTimeout(r, 1800));
     await expect(stat(marker)).rejects.toThrow(/ENOENT/);
     // And the next evaluation runs normally.
     expect((await cmd("python3 score.py").evaluate("verify", { split: "train" }, ctx)).score).toBe(1);
-  }, 30_000);
+  }, 300_000);
 
   it("parses the last JSON object with a score, or the whole stdout", () => {
     expect(parseOutput('{"score": 0.1}\nprogress...\n{"score": 0.7, "feedback": "ok"}\n{"done": true}\n')).toEqual({ score: 0.7, feedback: "ok", results: [] });

@@ -11,7 +11,7 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, im
 
 const open: ModuleFitness[] = [];
 function moduleFitness(name: string, over: Partial<ModuleFitnessOptions> = {}): ModuleFitness {
-  const f = new ModuleFitness({ file: fixture(name), timeoutMs: 1500, memoryMb: 256, seed: 7, ...over });
+  const f = new ModuleFitness({ file: fixture(name), timeoutMs: 10_000, memoryMb: 256, seed: 7, ...over });
   open.push(f);
   return f;
 }
@@ -177,9 +177,9 @@ describe("ModuleFitness: a module's faults fail that candidate only", () => {
       const ev = await failure(f, h, "timed out twice (no result within 400 ms, then no result within 1600 ms alone)");
       expect(ev.timeout).toBe(true);
     }
-    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(Date.now() - t0).toBeLessThan(120_000); // bounded, not forever: a guard, not a benchmark
     await healthy(f, 0.75);
-  }, 60_000);
+  }, 300_000);
 
   it("the module runs out of memory", async () => {
     const f = moduleFitness("oom.ts", { memoryMb: 32, timeoutMs: 8000 });
