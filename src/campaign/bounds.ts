@@ -1,5 +1,12 @@
 import type { Cost } from "../budget/types.js";
-import type { TaskFitnessConfig, Role } from "../config/schema.js";
+import type { CampaignConfig, TaskFitnessConfig, Role } from "../config/schema.js";
+import { chooseMinibatch } from "../fitness/cascade.js";
+import type { Split, TaskSuite } from "../fitness/types.js";
+import { worstCase } from "../llm/cost.js";
+import { effectiveParams } from "../llm/params.js";
+import { resolvePrice } from "../llm/prices.js";
+import { resolveRoles } from "../llm/roles.js";
+import { stream } from "../search/rng.js";
 import { buildVerifierMessages } from "../fitness/verifier.js";
 import { taskPrompt } from "../fitness/task-fitness.js";
 import type { Task } from "../fitness/types.js";
@@ -43,4 +50,49 @@ export function evaluationBound(deps: BoundDeps): EvaluationBound {
     }
     return verifier.calls > 0 ? { user, verifier } : { user };
   };
+}
+
+/** One call's worst case for a role (what `Gateway.worstCase` answers). */
+export type WorstCall = BoundDeps["worstCase"];
+
+/** The carved worst case of evaluating a harness on some tasks under a task-suite fitness. */
+export function taskBound(fitness: TaskFitnessConfig, worstCall: WorstCall): EvaluationBound {
+  return evaluationBound({ fitness, worstCase: worstCall, answerMaxTokens: 512, verifierMaxTokens: 1024 });
+}
+
+/** The cascade's first stage: train tasks drawn from the campaign seed, so every piece of a resumed run draws the same. */
+export function minibatchOf(config: CampaignConfig, fitness: TaskFitnessConfig, suite: TaskSuite): string[] {
+  const trainIds = suite.tasks.filter((t) => t.split === "train").map((t) => t.id);
+  return chooseMinibatch(trainIds, fitness.minibatch, stream(config.seed, "minibatch"));
+}
+
+/**
+ * Gateway.worstCase computed from the campaign alone, for preflight (which runs before
+ * there is a store, hence a gateway): the largest, per dimension, over the role's models.
+ */
+export function callBound(config: CampaignConfig): WorstCall {
+  const roles = resolveRoles(config);
+  return (role, messages, maxTokens) => {
+    let out: Cost = { usd: 0, tokens: 0, calls: 0 };
+    for (const { key } of roles[role] ?? []) {
+      const m = config.models[key]!;
+      const w = worstCase(messages, effectiveParams(m, { role, messages, maxTokens, sampleKey: "bound" }, config.seed).maxTokens, resolvePrice(m).price);
+      out = { usd: Math.max(out.usd, w.usd), tokens: Math.max(out.tokens, w.tokens), calls: Math.max(out.calls, w.calls) };
+    }
+    return out;
+  };
+}
+
+export type RoleCosts = Partial<Record<Role, Cost>>;
+
+/**
+ * The worst case of scoring the seed harness, stage by stage, as evaluateSeed carves it:
+ * the cascade (minibatch, then all of train), then val and test.
+ */
+export function seedScoringBound(bound: EvaluationBound, suite: TaskSuite, minibatchIds: readonly string[], seedHarness: string): [stage: string, cost: RoleCosts][] {
+  const of = (split: Split) => suite.tasks.filter((t) => t.split === split);
+  const minibatch = suite.tasks.filter((t) => minibatchIds.includes(t.id));
+  const stages: [string, RoleCosts][] = minibatchIds.length ? [["minibatch", bound(seedHarness, minibatch)]] : [];
+  for (const split of ["train", "val", "test"] as const) stages.push([split, bound(seedHarness, of(split))]);
+  return stages;
 }

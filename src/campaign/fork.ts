@@ -7,7 +7,8 @@ import { loadTaskSuite } from "../fitness/suite.js";
 import type { TaskSuite } from "../fitness/types.js";
 import { RunStore } from "../store/run-store.js";
 import { storedCampaign, type StoredFork } from "./stored.js";
-import { checkSeedBudget, execute, inRunFolder, preflight, type EvolveOptions, type ForkSource, type RunResult } from "./run.js";
+import { checkSeedBudget, preflight } from "./preflight.js";
+import { execute, inRunFolder, type EvolveOptions, type ForkSource, type RunResult } from "./run.js";
 
 /**
  * A fork: a new run that replays an earlier run up to generation `until` for free (its

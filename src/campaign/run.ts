@@ -1,38 +1,32 @@
 import { existsSync, mkdirSync, rmdirSync, unlinkSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { COST_DIMENSIONS, Ledger } from "../budget/ledger.js";
+import { Ledger } from "../budget/ledger.js";
 import { budgetCaps } from "../budget/split.js";
 import { loadCampaign, type LoadedCampaign, type LoadOptions } from "../config/load.js";
 import { loadPreset, type Preset } from "../config/presets.js";
 import { UserError, writeFailureCause } from "../config/errors.js";
 import { showPath } from "../config/read.js";
-import { ROLES, type BudgetConfig, type CampaignConfig, type Role, type TaskFitnessConfig } from "../config/schema.js";
-import { worstCase } from "../llm/cost.js";
-import { effectiveParams } from "../llm/params.js";
-import { resolvePrice } from "../llm/prices.js";
-import { resolveRoles } from "../llm/roles.js";
-import { MAX_HARNESS_CHARS } from "../operators/parse.js";
+import { type Role } from "../config/schema.js";
 import { CommandFitness } from "../fitness/command-fitness.js";
 import { ModuleFitness } from "../fitness/module-fitness.js";
 import type { Cost } from "../budget/types.js";
-import type { ChatMessage, Complete } from "../llm/types.js";
+import type { Complete } from "../llm/types.js";
 import { RunStoppedError } from "../search/context.js";
 import { harnessHash } from "../harness/harness.js";
-import { chooseMinibatch } from "../fitness/cascade.js";
 import { loadTaskSuite } from "../fitness/suite.js";
 import { TaskFitness } from "../fitness/task-fitness.js";
-import type { Split, TaskSuite } from "../fitness/types.js";
+import type { TaskSuite } from "../fitness/types.js";
 import { createGateway, type Gateway } from "../llm/gateway.js";
 import { DEFAULT_MAX_TOKENS } from "../llm/params.js";
 import type { RunEvent, SearchContext, StrategyResult } from "../search/context.js";
-import { CandidateEvaluator, type EvaluationBound } from "../search/evaluator.js";
+import { CandidateEvaluator } from "../search/evaluator.js";
 import { runIslands } from "../search/islands.js";
 import { runBaseline } from "../search/baselines.js";
-import { stream } from "../search/rng.js";
-import { isSimModel, SIM_MODELS } from "../sim/models.js";
+import { isSimModel } from "../sim/models.js";
 import { startSimServer } from "../sim/server.js";
 import { RUN_DB, RunStore } from "../store/run-store.js";
-import { evaluationBound, type BoundDeps } from "./bounds.js";
+import { minibatchOf, taskBound, type WorstCall } from "./bounds.js";
+import { checkSeedBudget, preflight, usedRoles } from "./preflight.js";
 import { lockRunFolder, type RunLock } from "./lock.js";
 import { simFigures } from "./sim-figures.js";
 import { buildSummary, writeSummary, type RunSummary } from "./summary.js";
@@ -356,95 +350,6 @@ function buildEvaluator(loaded: LoadedCampaign, suite: TaskSuite | undefined, st
 }
 
 /** The gateway's worst case for one call of a role (max over the role's models). */
-type WorstCall = BoundDeps["worstCase"];
-
-/** The carved worst case of evaluating a harness on some tasks under a task-suite fitness. */
-function taskBound(fitness: TaskFitnessConfig, worstCall: WorstCall): EvaluationBound {
-  return evaluationBound({ fitness, worstCase: worstCall, answerMaxTokens: 512, verifierMaxTokens: 1024 });
-}
-
-/** The cascade's first stage: train tasks drawn from the campaign seed, so every piece of a resumed run draws the same. */
-function minibatchOf(config: CampaignConfig, fitness: TaskFitnessConfig, suite: TaskSuite): string[] {
-  const trainIds = suite.tasks.filter((t) => t.split === "train").map((t) => t.id);
-  return chooseMinibatch(trainIds, fitness.minibatch, stream(config.seed, "minibatch"));
-}
-
-/**
- * Gateway.worstCase computed from the campaign alone, for preflight (which runs before
- * there is a store, hence a gateway): the largest, per dimension, over the role's models.
- */
-export function callBound(config: CampaignConfig): WorstCall {
-  const roles = resolveRoles(config);
-  return (role, messages, maxTokens) => {
-    let out: Cost = { usd: 0, tokens: 0, calls: 0 };
-    for (const { key } of roles[role] ?? []) {
-      const m = config.models[key]!;
-      const w = worstCase(messages, effectiveParams(m, { role, messages, maxTokens, sampleKey: "bound" }, config.seed).maxTokens, resolvePrice(m).price);
-      out = { usd: Math.max(out.usd, w.usd), tokens: Math.max(out.tokens, w.tokens), calls: Math.max(out.calls, w.calls) };
-    }
-    return out;
-  };
-}
-
-type RoleCosts = Partial<Record<Role, Cost>>;
-
-/**
- * The worst case of scoring the seed harness, stage by stage, as evaluateSeed carves it:
- * the cascade (minibatch, then all of train), then val and test.
- */
-export function seedScoringBound(bound: EvaluationBound, suite: TaskSuite, minibatchIds: readonly string[], seedHarness: string): [stage: string, cost: RoleCosts][] {
-  const of = (split: Split) => suite.tasks.filter((t) => t.split === split);
-  const minibatch = suite.tasks.filter((t) => minibatchIds.includes(t.id));
-  const stages: [string, RoleCosts][] = minibatchIds.length ? [["minibatch", bound(seedHarness, minibatch)]] : [];
-  for (const split of ["train", "val", "test"] as const) stages.push([split, bound(seedHarness, of(split))]);
-  return stages;
-}
-
-/**
- * Why `budget` cannot cover `stages` (a cap, total or a role's share, below their sum in
- * some dimension), or undefined when it can. Each stage carves its worst case from what
- * the earlier ones left, so the sum is what is sure to fit.
- */
-export function seedBudgetShortfall(budget: BudgetConfig, stages: readonly [string, RoleCosts][]): string | undefined {
-  const caps = budgetCaps(budget);
-  const scopes: [Role | undefined, Partial<Cost> | undefined][] = [[undefined, caps.total], ...ROLES.map((r): [Role, Partial<Cost> | undefined] => [r, caps.byRole?.[r]])];
-  for (const [role, cap] of scopes) {
-    for (const d of COST_DIMENSIONS) {
-      const limit = cap?.[d];
-      if (limit === undefined) continue;
-      const roles: readonly Role[] = role ? [role] : ROLES;
-      const parts = stages.map(([name, c]): [string, number] => [name, roles.reduce((sum, r) => sum + (c[r]?.[d] ?? 0), 0)]);
-      const need = parts.reduce((sum, [, v]) => sum + v, 0);
-      if (need <= limit) continue;
-      const breakdown = parts.map(([name, v]) => `${name} ${amount(d, v, true)}`).join(" + ");
-      const given = role ? `budget.split.${role} gives the ${role} role ${amount(d, limit, false)} of budget.${d}` : `budget.${d} is ${amount(d, limit, false)}`;
-      const unit = d === "usd" ? "" : ` ${d}`;
-      const raise = role ? `budget.${d} or budget.split.${role}` : `budget.${d}`;
-      return `budget: too small to evaluate the seed harness: ${given}, and scoring it may take up to ${amount(d, need, true)}${unit}${role ? ` for the ${role} role` : ""} (${breakdown}); raise ${raise}`;
-    }
-  }
-  return undefined;
-}
-
-/** `$0.0123`, `40`, `51,200`; a need rounds up (to 4 significant digits), never down. */
-function amount(d: keyof Cost, v: number, up: boolean): string {
-  let x = v;
-  if (!Number.isInteger(v) && v > 0) {
-    const step = 10 ** (Math.floor(Math.log10(v)) - 3);
-    x = Number(((up ? Math.ceil(v / step) : Math.round(v / step)) * step).toPrecision(4));
-  }
-  return d === "usd" ? `$${x}` : x.toLocaleString("en-US");
-}
-
-/** The budget covers the worst case of scoring the seed harness, or the run could not even begin: found before any folder exists. */
-export function checkSeedBudget(scorer: LoadedCampaign, suite: TaskSuite | undefined, budget: BudgetConfig): void {
-  const f = scorer.config.fitness;
-  // Plug-in fitness draws on the budget call by call: it has no worst case to check.
-  if (f.type !== "tasks" || !suite) return;
-  const stages = seedScoringBound(taskBound(f, callBound(scorer.config)), suite, minibatchOf(scorer.config, f, suite), scorer.seedHarness);
-  const short = seedBudgetShortfall(budget, stages);
-  if (short) throw new UserError(short);
-}
 
 /** A few example task inputs, shown to evolvers. */
 function taskContext(suite: TaskSuite | undefined): string {
@@ -453,26 +358,6 @@ function taskContext(suite: TaskSuite | undefined): string {
     .slice(0, 3)
     .map((t) => `- ${t.input.replace(/\s+/g, " ").slice(0, 240)}`)
     .join("\n");
-}
-
-/** Mistakes the gateway or the run would find, found before a run folder is created for nothing. */
-export function preflight(loaded: LoadedCampaign, suite: TaskSuite | undefined, env: Record<string, string | undefined>): void {
-  const { config } = loaded;
-  for (const [key, m] of Object.entries(config.models)) {
-    if (m.model.startsWith("sim:") && !isSimModel(m.model)) {
-      throw new UserError(`${loaded.file}: models.${key}.model: unknown simulated model ${JSON.stringify(m.model)} (the simulated models are ${SIM_MODELS.join(", ")})`);
-    }
-    if (m.apiKeyEnv && !env[m.apiKeyEnv]) throw new UserError(`${loaded.file}: models.${key}.apiKeyEnv: environment variable ${m.apiKeyEnv} is not set`);
-    if (config.budget.usd !== undefined && resolvePrice(m).price === undefined) {
-      throw new UserError(`${loaded.file}: models.${key}.price: required because budget.usd is set (the built-in price table has no '${m.model}')`);
-    }
-  }
-  // Evolved children are held to this size; the seed is their ancestor, so it is too.
-  const size = loaded.seedHarness.length;
-  if (size > MAX_HARNESS_CHARS) {
-    throw new UserError(`${loaded.file}: harness: ${showPath(config.harness)} is ${size} chars, over the limit of ${MAX_HARNESS_CHARS} chars (the most an evolved harness may hold)`);
-  }
-  usedRoles(loaded, suite);
 }
 
 /** Stopped before the seed harness was even scored: nothing to report but the seed itself. */
@@ -519,15 +404,6 @@ function resolvePresets(loaded: LoadedCampaign): Preset[] {
     }
   });
   return presets;
-}
-
-function usedRoles(loaded: LoadedCampaign, suite: TaskSuite | undefined): Role[] {
-  if (!suite || loaded.config.fitness.type !== "tasks") return ROLES.filter((r) => r !== "verifier" || loaded.config.roles.verifier !== undefined);
-  const rubric = suite.tasks.some((t) => t.check.type === "rubric");
-  if (rubric && !loaded.config.roles.verifier) {
-    throw new UserError(`roles.verifier: required because ${loaded.config.tasks} has rubric tasks`);
-  }
-  return ROLES.filter((r) => r !== "verifier" || rubric);
 }
 
 export { DEFAULT_MAX_TOKENS };
