@@ -5,7 +5,7 @@ import { BudgetExhaustedError, type Cost } from "../budget/types.js";
 import type { Ledger, Reservation } from "../budget/ledger.js";
 import type { RunStore } from "../store/run-store.js";
 import type { CallRecord, ResponseRecord } from "../store/types.js";
-import { costOfUsage, inputTokenBound, resolveUsage, usdOf, worstCase } from "./cost.js";
+import { costOfUsage, resolveUsage, usdOf, worstCase } from "./cost.js";
 import { Endpoint, NO_KEY, RETRY_BASE_ENV } from "./endpoint.js";
 import { cacheKeyOf, effectiveParams } from "./params.js";
 import { pickModel, resolveRoles, type RoleTable } from "./roles.js";
@@ -13,7 +13,7 @@ import { resolvePrice } from "./prices.js";
 import { rateLimiterFor, type Clock, type RateLimiter } from "./rate-limit.js";
 import { isSimModel } from "./sim-prices.js";
 import { countCall, emptyModelStats, summarize, type GatewayStats, type ModelStats } from "./stats.js";
-import { LlmCallError, type ChatMessage, type Complete, type CompletionRequest, type CompletionResponse } from "./types.js";
+import { LlmCallError, type Complete, type CompletionRequest, type CompletionResponse } from "./types.js";
 
 export interface GatewayOptions {
   config: CampaignConfig;
@@ -131,7 +131,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         };
         store.transaction(() => {
           store.putResponse(rec);
-          store.recordCall(callRow(rec, plausibleUsage(rec, req.messages, maxTokens, m.price), req, m.key, false, latencyMs, reply.attempts));
+          store.recordCall(callRow(rec, plausibleUsage(rec, worstTokens - maxTokens, maxTokens, m.price), req, m.key, false, latencyMs, reply.attempts));
         });
         return rec;
       });
@@ -168,7 +168,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       }
       const latencyMs = cached ? performance.now() - started : rec.latencyMs;
       // Usage is the endpoint's claim: what is charged never exceeds what the call could cost.
-      const use = plausibleUsage(rec, req.messages, maxTokens, m.price);
+      const use = plausibleUsage(rec, worst.tokens - maxTokens, maxTokens, m.price);
       if (cached) store.recordCall(callRow(rec, use, req, m.key, true, latencyMs, 0));
       // The first use in this account's scope is charged (paid now, or by an earlier piece of a
       // resumed run); later uses are free, so a replay charges exactly what the run did.
@@ -319,8 +319,8 @@ interface PlausibleUsage {
  * its max_tokens). Recomputed on every use from the stored claim, so a replay flags and
  * charges the same calls as the run did.
  */
-function plausibleUsage(rec: ResponseRecord, messages: readonly ChatMessage[], maxTokens: number, price: Price | undefined): PlausibleUsage {
-  const inputBound = inputTokenBound(messages);
+/** `inputBound` is the worst case's input part (`inputTokenBound` of the messages), already computed for the reservation. */
+function plausibleUsage(rec: ResponseRecord, inputBound: number, maxTokens: number, price: Price | undefined): PlausibleUsage {
   if (rec.inputTokens <= inputBound && rec.outputTokens <= maxTokens) return { inputTokens: rec.inputTokens, outputTokens: rec.outputTokens, costUsd: rec.costUsd, suspect: false };
   const inputTokens = Math.min(rec.inputTokens, inputBound);
   const outputTokens = Math.min(rec.outputTokens, maxTokens);

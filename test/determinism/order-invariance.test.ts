@@ -9,20 +9,18 @@
  * `npm run test:determinism` runs this file; scripts/determinism-under-load.sh runs it under
  * stress-ng load.
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import Database from "better-sqlite3";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/campaign/summary.js";
 import { startSimServer, type SimServer } from "../../src/sim/server.js";
 import { smallCampaign } from "../e2e/helpers.js";
+import { killedAfter, started } from "../helpers/cli-run.js";
 import { startJitterProxy, type JitterProxy } from "../helpers/jitter-proxy.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const CLI = [process.execPath, "--import", "tsx", join(ROOT, "src/cli/main.ts")] as const;
 
 let sim: SimServer;
 let proxy: JitterProxy;
@@ -54,34 +52,7 @@ function campaignPair(budget: Record<string, unknown>): { dir: string; direct: s
 
 /** Runs a CLI command to its end. Never spawnSync: the sim server and the proxy live in this process's event loop. */
 async function cli(args: string[]): Promise<void> {
-  if ((await killedAfter(args, 900_000)) !== "finished") throw new Error(`${args.join(" ")} did not finish`);
-}
-
-/** Starts a CLI command and SIGKILLs it after `ms` unless it ends first. */
-function killedAfter(args: string[], ms: number): Promise<"killed" | "finished"> {
-  return new Promise((done, fail) => {
-    const child = spawn(CLI[0], [...CLI.slice(1), ...args, "--json"], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      if (signal === "SIGKILL") done("killed");
-      else if (code === 0) done("finished");
-      else fail(new Error(`${args.join(" ")} exited ${code}: ${stderr.trim().split("\n").pop()}`));
-    });
-  });
-}
-
-function started(dir: string): boolean {
-  if (!existsSync(join(dir, "run.db"))) return false;
-  const db = new Database(join(dir, "run.db"), { readonly: true, fileMustExist: true });
-  try {
-    const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
-    return Boolean(hasMeta && db.prepare("SELECT 1 FROM meta WHERE key = 'campaign'").get());
-  } finally {
-    db.close();
-  }
+  if ((await killedAfter([...args, "--json"], 900_000)) !== "finished") throw new Error(`${args.join(" ")} did not finish`);
 }
 
 /** Everything that must not depend on timing: the summary's results and every candidate and evaluation row. */
@@ -133,7 +104,7 @@ async function killedThriceThenResumed(file: string, out: string, seed: number):
   for (let attempt = 0; attempt < 12; attempt++) {
     const args = started(out) ? ["resume", out] : ["run", file, "--out", out];
     // Kills land at random moments (the process start alone takes a second or two); after three, let it finish.
-    const result = kills < 3 ? await killedAfter(args, 1500 + next() * 3500) : await killedAfter(args, 900_000);
+    const result = kills < 3 ? await killedAfter([...args, "--json"], 1500 + next() * 3500) : await killedAfter([...args, "--json"], 900_000);
     if (result === "finished") return kills;
     kills++;
   }
