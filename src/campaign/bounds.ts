@@ -2,7 +2,7 @@ import type { Cost } from "../budget/types.js";
 import type { CampaignConfig, TaskFitnessConfig, Role } from "../config/schema.js";
 import { chooseMinibatch } from "../fitness/cascade.js";
 import type { Split, TaskSuite } from "../fitness/types.js";
-import { worstCase } from "../llm/cost.js";
+import { inputTokenBound, worstCase } from "../llm/cost.js";
 import { effectiveParams } from "../llm/params.js";
 import { resolvePrice } from "../llm/prices.js";
 import { resolveRoles } from "../llm/roles.js";
@@ -15,10 +15,10 @@ import type { EvaluationBound } from "../search/evaluator.js";
 
 export interface BoundDeps {
   fitness: TaskFitnessConfig;
-  /** The gateway's worst case for one call of a role (max over the role's models). */
-  worstCase: (role: Role, messages: ChatMessage[], maxTokens: number) => Cost;
-  answerMaxTokens: number;
-  verifierMaxTokens: number;
+  /** The gateway's worst case for one call of a role (max over the role's models); maxTokens as the fitness asks (unset: the models' own caps). */
+  worstCase: (role: Role, messages: ChatMessage[], maxTokens: number | undefined) => Cost;
+  /** The largest answer cap any user model gets: how long an answer the verifier may be shown. */
+  longestAnswerTokens: number;
 }
 
 /**
@@ -28,7 +28,7 @@ export interface BoundDeps {
  */
 export function evaluationBound(deps: BoundDeps): EvaluationBound {
   // A token is rarely over 6 bytes of English; the verifier also cuts answers at 20k chars.
-  const longestAnswer = "x".repeat(Math.min(20_000, deps.answerMaxTokens * 6));
+  const longestAnswer = "x".repeat(Math.min(20_000, deps.longestAnswerTokens * 6));
   return (harness: string, tasks: readonly Task[]) => {
     const user: Cost = { usd: 0, tokens: 0, calls: 0 };
     const verifier: Cost = { usd: 0, tokens: 0, calls: 0 };
@@ -42,10 +42,10 @@ export function evaluationBound(deps: BoundDeps): EvaluationBound {
         { role: "system", content: harness },
         { role: "user", content: taskPrompt(t.input) },
       ];
-      add(user, deps.worstCase("user", messages, deps.answerMaxTokens), deps.fitness.samples);
+      add(user, deps.worstCase("user", messages, deps.fitness.answerMaxTokens), deps.fitness.samples);
       if (t.check.type === "rubric") {
         const judged = buildVerifierMessages(t.check.rubric, t.input, longestAnswer);
-        add(verifier, deps.worstCase("verifier", judged, deps.verifierMaxTokens), deps.fitness.samples * deps.fitness.verifierSamples * 2);
+        add(verifier, deps.worstCase("verifier", judged, deps.fitness.verifierMaxTokens), deps.fitness.samples * deps.fitness.verifierSamples * 2);
       }
     }
     return verifier.calls > 0 ? { user, verifier } : { user };
@@ -55,9 +55,14 @@ export function evaluationBound(deps: BoundDeps): EvaluationBound {
 /** One call's worst case for a role (what `Gateway.worstCase` answers). */
 export type WorstCall = BoundDeps["worstCase"];
 
-/** The carved worst case of evaluating a harness on some tasks under a task-suite fitness. */
+/**
+ * The carved worst case of evaluating a harness on some tasks under a task-suite fitness,
+ * with the same output caps the calls will get (see effectiveParams).
+ */
 export function taskBound(fitness: TaskFitnessConfig, worstCall: WorstCall): EvaluationBound {
-  return evaluationBound({ fitness, worstCase: worstCall, answerMaxTokens: 512, verifierMaxTokens: 1024 });
+  // A worst case's tokens are its input bound plus the cap, so with no messages they give the largest cap.
+  const longestAnswerTokens = worstCall("user", [], fitness.answerMaxTokens).tokens - inputTokenBound([]);
+  return evaluationBound({ fitness, worstCase: worstCall, longestAnswerTokens });
 }
 
 /** The cascade's first stage: train tasks drawn from the campaign seed, so every piece of a resumed run draws the same. */
@@ -76,7 +81,7 @@ export function callBound(config: CampaignConfig): WorstCall {
     let out: Cost = { usd: 0, tokens: 0, calls: 0 };
     for (const { key } of roles[role] ?? []) {
       const m = config.models[key]!;
-      const w = worstCase(messages, effectiveParams(m, { role, messages, maxTokens, sampleKey: "bound" }, config.seed).maxTokens, resolvePrice(m).price);
+      const w = worstCase(messages, effectiveParams(m, { role, maxTokens, sampleKey: "bound" }, config.seed).maxTokens, resolvePrice(m).price);
       out = { usd: Math.max(out.usd, w.usd), tokens: Math.max(out.tokens, w.tokens), calls: Math.max(out.calls, w.calls) };
     }
     return out;

@@ -25,8 +25,14 @@ export const ModelSchema = z
     baseURL: z.string().url().optional(),
     /** Name of the environment variable that holds the API key (never the key itself). */
     apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name").optional(),
-    /** Sampling params passed to the endpoint (camelCase is sent as snake_case: maxTokens → max_tokens). */
+    /** Sampling params passed to the endpoint (camelCase is sent as snake_case: maxTokens → max_tokens, reasoningEffort → reasoning_effort). */
     params: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * A reasoning model (o3, o4-mini, gpt-5, DeepSeek-R1...): no temperature unless params set one,
+     * the cap sent as max_completion_tokens, larger default caps. Unset: the built-in table
+     * (src/llm/capabilities.ts) decides by model name.
+     */
+    reasoning: z.boolean().optional(),
     price: PriceSchema.optional(),
     /** Calls in flight at once against this model. */
     concurrency: positiveInt.default(8),
@@ -37,7 +43,20 @@ export const ModelSchema = z
     /** Tokens (input + output) per minute; a call counts its worst case until its usage is known. */
     tpm: z.number().positive().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((m, ctx) => {
+    // Sim-only knobs sent to a real endpoint get a 400 on every call; refuse them at load instead.
+    if (m.model.startsWith("sim:")) return;
+    for (const key of Object.keys(m.params)) {
+      if (key === "reasoningTokens" || key === "reasoning_tokens") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["params", key],
+          message: `a parameter of the simulated models only; '${m.model}' is not one (real endpoints reject it): remove it, or use reasoningEffort for a reasoning model`,
+        });
+      }
+    }
+  });
 
 const RoleBindingSchema = z.union([
   z.string().min(1),
@@ -136,6 +155,10 @@ export const TaskFitnessSchema = z
     verifierSamples: positiveInt.default(1),
     /** Failed tasks quoted in the feedback text. */
     feedbackItems: positiveInt.default(6),
+    /** Output cap of each answer (user role); wins over the user models' params. Unset: their params, else 512 (4096 for a reasoning model). */
+    answerMaxTokens: positiveInt.optional(),
+    /** Output cap of each verifier judgement; wins over the verifier models' params. Unset: their params, else 1024 (8192 for a reasoning model). */
+    verifierMaxTokens: positiveInt.optional(),
   })
   .strict();
 

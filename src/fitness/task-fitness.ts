@@ -8,6 +8,7 @@ import { runCheck, type CheckResult } from "./checks.js";
 import { buildFeedback } from "./feedback.js";
 import { CostTally } from "./cost-tally.js";
 import { allInOrder } from "./settle.js";
+import type { ReplyKind } from "../llm/chat-endpoint.js";
 import type { EvaluateOptions, Evaluation, Fitness, FitnessContext, Task, TaskResult, TaskSuite, VerdictCache } from "./types.js";
 import { judgeRubric } from "./verifier.js";
 
@@ -18,7 +19,9 @@ export interface TaskFitnessOptions {
   verifierSamples?: number;
   /** Failed tasks quoted in the feedback. */
   feedbackItems?: number;
+  /** Output cap of each answer; unset, the gateway's precedence decides (the model's params, else the role default). */
   answerMaxTokens?: number;
+  /** Output cap of each verifier judgement; unset, as above. */
   verifierMaxTokens?: number;
 }
 
@@ -29,10 +32,26 @@ export function taskPrompt(input: string): string {
 
 interface Scored extends CheckResult {
   answer: string;
+  /** Set when the reply was not an answer (see ReplyKind). */
+  reply?: Exclude<ReplyKind, "answer">;
+}
+
+/** Why a reply that is not an answer fails its task, in words for the feedback and the report. */
+export function nonAnswerReason(kind: Exclude<ReplyKind, "answer">, maxTokens: number, blank: boolean): string {
+  switch (kind) {
+    case "truncated":
+      return blank ? `no answer: the reply was cut at the output cap of ${maxTokens} tokens before any text (a reasoning model may have spent it thinking)` : `the reply was cut at the output cap of ${maxTokens} tokens`;
+    case "empty":
+      return "no answer: the model replied with empty text";
+    case "refusal":
+      return "no answer: the model refused";
+    case "tool_calls":
+      return "no answer: the model asked for tools instead of answering";
+  }
 }
 
 export class TaskFitness implements Fitness {
-  private readonly opts: Required<TaskFitnessOptions>;
+  private readonly opts: Required<Omit<TaskFitnessOptions, "answerMaxTokens" | "verifierMaxTokens">> & Pick<TaskFitnessOptions, "answerMaxTokens" | "verifierMaxTokens">;
 
   constructor(
     readonly suite: TaskSuite,
@@ -44,8 +63,8 @@ export class TaskFitness implements Fitness {
       samples: opts.samples ?? 1,
       verifierSamples: opts.verifierSamples ?? 1,
       feedbackItems: opts.feedbackItems ?? 6,
-      answerMaxTokens: opts.answerMaxTokens ?? 512,
-      verifierMaxTokens: opts.verifierMaxTokens ?? 1024,
+      answerMaxTokens: opts.answerMaxTokens,
+      verifierMaxTokens: opts.verifierMaxTokens,
     };
     for (const k of ["samples", "verifierSamples"] as const) {
       if (!Number.isInteger(this.opts[k]) || this.opts[k] < 1) throw new RangeError(`TaskFitness: ${k} must be a positive integer`);
@@ -99,6 +118,7 @@ export class TaskFitness implements Fitness {
       answer: shown.answer,
       ...(shown.reason !== undefined && !pass ? { reason: shown.reason } : {}),
       ...(!pass && samples.some((x) => x.timeout) ? { timeout: true } : {}),
+      ...(shown.reply !== undefined ? { reply: shown.reply } : {}),
     };
   }
 
@@ -113,19 +133,28 @@ export class TaskFitness implements Fitness {
         { role: "user", content: taskPrompt(task.input) },
       ],
       sampleKey: `eval/task=${task.id}/s=${k}`,
-      maxTokens: this.opts.answerMaxTokens,
+      ...(this.opts.answerMaxTokens !== undefined ? { maxTokens: this.opts.answerMaxTokens } : {}),
     });
     tally.add(res);
     const answer = res.text;
-    if (task.check.type !== "rubric") return { ...runCheck(task.check, answer, this.verdicts), answer };
+    // A reply that is not an answer fails as such, never as a silent 0 that looks like a weak harness;
+    // a cut reply with text is still checked (its answer line may be there).
+    if (res.kind !== "answer" && (res.kind !== "truncated" || answer.trim() === "")) {
+      return { pass: false, score: 0, reason: nonAnswerReason(res.kind, res.maxTokens, true), answer, reply: res.kind };
+    }
+    const cut = res.kind === "truncated" ? { reply: "truncated" as const } : {};
+    if (task.check.type !== "rubric") {
+      const checked = runCheck(task.check, answer, this.verdicts);
+      return { ...checked, answer, ...cut, ...(cut.reply && !checked.pass ? { reason: `${nonAnswerReason("truncated", res.maxTokens, false)}; ${checked.reason ?? "check failed"}` } : {}) };
+    }
     if (!ctx.verifier) throw this.noVerifier(task);
     const verdict = await judgeRubric(ctx.verifier, task.check.rubric, task.input, answer, {
       keyPrefix: `verify/task=${task.id}/s=${k}`,
       samples: this.opts.verifierSamples,
-      maxTokens: this.opts.verifierMaxTokens,
+      ...(this.opts.verifierMaxTokens !== undefined ? { maxTokens: this.opts.verifierMaxTokens } : {}),
       signal: ctx.signal,
     });
     for (const r of verdict.responses) tally.add(r);
-    return { pass: verdict.pass, score: verdict.score, reason: verdict.reason, answer };
+    return { pass: verdict.pass, score: verdict.score, reason: verdict.reason, answer, ...cut };
   }
 }

@@ -41,6 +41,8 @@ export interface TaskResult {
   reason?: string;
   /** Its check's user code (a js assertion) ran past its limit twice: a time-out, not a wrong answer. */
   timeout?: boolean;
+  /** The quoted sample's reply was not an answer: cut at the output cap, empty, a refusal, tool calls. */
+  reply?: "truncated" | "empty" | "refusal" | "tool_calls";
 }
 
 export interface Evaluation {

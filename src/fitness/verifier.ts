@@ -83,7 +83,8 @@ export interface JudgeOptions {
   /** `verify/task=<id>/s=<k>`; each judgement appends `/v=<j>` (and `/retry=1`). */
   keyPrefix: string;
   samples: number;
-  maxTokens: number;
+  /** Output cap of each judgement; unset, the gateway's precedence decides. */
+  maxTokens?: number;
   signal?: AbortSignal;
 }
 
@@ -100,7 +101,7 @@ export async function judgeRubric(verifier: Complete, rubric: string, task: stri
     let reason = "";
     for (const suffix of ["", "/retry=1"]) {
       opts.signal?.throwIfAborted();
-      const res = await verifier({ role: "verifier", messages, sampleKey: `${opts.keyPrefix}/v=${j}${suffix}`, maxTokens: opts.maxTokens });
+      const res = await verifier({ role: "verifier", messages, sampleKey: `${opts.keyPrefix}/v=${j}${suffix}`, ...(opts.maxTokens !== undefined ? { maxTokens: opts.maxTokens } : {}) });
       responses.push(res);
       const judged = parseJudgement(res.text);
       if (judged.ok) return { score: judged.score, note: lastSentence(judged.reasoning) };

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import type { ModelConfig } from "../config/schema.js";
+import type { ChatEndpoint, EndpointReply } from "./chat-endpoint.js";
 import { LlmCallError, type ChatMessage } from "./types.js";
 
 /** Key sent to endpoints that need none (local servers, the sim); the SDK insists on some key. */
@@ -24,13 +25,6 @@ export interface EndpointOptions {
   retryBaseMs?: number;
 }
 
-export interface EndpointReply {
-  text: string;
-  usage: { prompt_tokens?: unknown; completion_tokens?: unknown } | undefined;
-  /** HTTP requests made, retries included. */
-  attempts: number;
-}
-
 // The SDK retries inside one create() call; this counts its requests per call, which a
 // fetch shared by concurrent calls could not tell apart without an async context.
 const attemptScope = new AsyncLocalStorage<{ n: number }>();
@@ -40,8 +34,8 @@ const countingFetch = (input: string | URL | Request, init?: RequestInit): Promi
   return fetch(input, init);
 };
 
-/** One model's client: the only code that sends requests to an endpoint. */
-export class Endpoint {
+/** One model's OpenAI-compatible HTTP client: the only code that sends requests to an endpoint. */
+export class Endpoint implements ChatEndpoint {
   private readonly client: OpenAI;
   /** The base URL for messages, without any user:password part. */
   readonly where: string;
@@ -92,9 +86,9 @@ export class Endpoint {
         }
         throw this.failure(err, counter.n);
       }
-      const text = textOf(reply);
-      if (text !== undefined) {
-        return { text, usage: (reply as { usage?: EndpointReply["usage"] }).usage ?? undefined, attempts: counter.n };
+      const read = readReply(reply);
+      if (read !== undefined) {
+        return { ...read, usage: (reply as { usage?: EndpointReply["usage"] }).usage ?? undefined, attempts: counter.n };
       }
       lastProblem = typeof reply === "object" && reply !== null ? "replied with no message text" : "replied with a body that is not a chat completion";
     }
@@ -168,12 +162,29 @@ function setRetryBase(client: OpenAI, baseMs: number): void {
   };
 }
 
-function textOf(reply: unknown): string | undefined {
+/**
+ * The first choice's text, finish_reason, refusal and tool calls; undefined when the body is
+ * no chat completion at all (worth a retry). A null content is an answer of "" when the reply
+ * says why (cut by the cap, a refusal, tool calls): that is recorded, not retried.
+ */
+function readReply(reply: unknown): Pick<EndpointReply, "text" | "finishReason" | "refusal" | "toolCalls"> | undefined {
   if (typeof reply !== "object" || reply === null) return undefined;
   const choices = (reply as { choices?: unknown }).choices;
   if (!Array.isArray(choices) || choices.length === 0) return undefined;
-  const content = (choices[0] as { message?: { content?: unknown } } | undefined)?.message?.content;
-  return typeof content === "string" ? content : undefined;
+  const choice = choices[0] as { message?: { content?: unknown; refusal?: unknown; tool_calls?: unknown }; finish_reason?: unknown } | undefined;
+  const message = choice?.message;
+  const finishReason = typeof choice?.finish_reason === "string" ? choice.finish_reason : null;
+  const refusal = typeof message?.refusal === "string" && message.refusal !== "" ? message.refusal : undefined;
+  const toolCalls = Array.isArray(message?.tool_calls) ? message.tool_calls.length : 0;
+  const content = message?.content;
+  if (typeof content !== "string" && !(content === null || content === undefined)) return undefined;
+  if (typeof content !== "string" && finishReason !== "length" && refusal === undefined && toolCalls === 0) return undefined;
+  return {
+    text: typeof content === "string" ? content : "",
+    finishReason,
+    ...(refusal !== undefined ? { refusal } : {}),
+    ...(toolCalls > 0 ? { toolCalls } : {}),
+  };
 }
 
 /** The endpoint's error message on one line, the key masked (by `redact`), at most 200 characters. */

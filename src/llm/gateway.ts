@@ -6,7 +6,10 @@ import type { Ledger, Reservation } from "../budget/ledger.js";
 import type { RunStore } from "../store/run-store.js";
 import type { CallRecord, ResponseRecord } from "../store/types.js";
 import { costOfUsage, resolveUsage, usdOf, worstCase } from "./cost.js";
-import { Endpoint, NO_KEY, RETRY_BASE_ENV } from "./endpoint.js";
+import { replyKind, type ChatEndpoint } from "./chat-endpoint.js";
+import { NO_KEY, RETRY_BASE_ENV } from "./endpoint.js";
+import { createEndpoint } from "./endpoints.js";
+import { NonAnswerWatch, PromptCutWatch } from "./reply-watch.js";
 import { cacheKeyOf, effectiveParams } from "./params.js";
 import { pickModel, resolveRoles, type RoleTable } from "./roles.js";
 import { resolvePrice } from "./prices.js";
@@ -45,7 +48,7 @@ export interface Gateway {
 interface ModelRuntime {
   key: string;
   cfg: ModelConfig;
-  endpoint: Endpoint;
+  endpoint: ChatEndpoint;
   price: Price | undefined;
   limit: LimitFunction;
   /** `rpm` / `tpm`, for calls sent to the endpoint (cache hits don't count). */
@@ -71,6 +74,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const inflight = new Map<string, Promise<ResponseRecord>>();
   const running = new Set<Promise<unknown>>();
   const suspect = new Set<string>();
+  const nonAnswers = new NonAnswerWatch(config);
+  const promptCuts = new PromptCutWatch();
   let closed = false;
 
   function modelFor(req: CompletionRequest): ModelRuntime {
@@ -114,6 +119,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         }
         const latencyMs = performance.now() - started;
         const usage = resolveUsage(reply.usage, req.messages, reply.text);
+        const kind = replyKind(reply);
         const rec: ResponseRecord = {
           cacheKey,
           sampleKey: req.sampleKey,
@@ -128,6 +134,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
           latencyMs,
           attempts: reply.attempts,
           createdTs: Date.now(),
+          finishReason: reply.finishReason,
+          kind,
         };
         store.transaction(() => {
           store.putResponse(rec);
@@ -138,7 +146,26 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }
   }
 
+  /**
+   * One call; a reply cut by its output cap is asked once more with WIDER_FACTOR times the cap
+   * (another cache key: same position, larger max_tokens) when the budget admits it, else the
+   * cut reply stands. Whatever is final is what the non-answer watch counts.
+   */
   async function complete(req: CompletionRequest, account: Ledger = root): Promise<CompletionResponse> {
+    let res = await completeOnce(req, account);
+    const wider = Math.min(res.maxTokens * WIDER_FACTOR, WIDER_CEILING);
+    if (res.kind === "truncated" && wider > res.maxTokens) {
+      try {
+        res = await completeOnce({ ...req, maxTokens: wider }, account);
+      } catch (err) {
+        if (!(err instanceof BudgetExhaustedError)) throw err;
+      }
+    }
+    nonAnswers.note(modelFor(req), req.role, res, req);
+    return res;
+  }
+
+  async function completeOnce(req: CompletionRequest, account: Ledger): Promise<CompletionResponse> {
     if (closed) throw new Error("gateway: closed");
     const started = performance.now();
     const m = modelFor(req);
@@ -177,8 +204,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
       settled = true;
       countCall(m.stats, { ...rec, inputTokens: use.inputTokens, outputTokens: use.outputTokens, costUsd: use.costUsd }, cached);
       if (use.suspect) noteSuspectUsage(m, rec, use);
+      if (!rec.usageEstimated) promptCuts.note(m, rec, req.messages, store);
       return {
         text: rec.text,
+        kind: rec.kind,
+        finishReason: rec.finishReason,
+        maxTokens,
         modelKey: m.key,
         usage: { inputTokens: use.inputTokens, outputTokens: use.outputTokens, estimated: rec.usageEstimated },
         costUsd: use.costUsd,
@@ -288,7 +319,7 @@ function createRuntime(
   return {
     key,
     cfg,
-    endpoint: new Endpoint(key, cfg, baseURL ?? OPENAI_BASE_URL, apiKey, { retryBaseMs }),
+    endpoint: createEndpoint({ key, cfg, baseURL: baseURL ?? OPENAI_BASE_URL, apiKey, opts: { retryBaseMs } }),
     price,
     limit: pLimit(cfg.concurrency),
     rate: rateLimiterFor(cfg, clock),
@@ -302,6 +333,10 @@ function refused(account: Ledger, req: CompletionRequest, worst: Cost): BudgetEx
   const where = why?.reason === "closed" ? "the budget account is closed" : `the ${why?.scope ?? "total"} ${dimension} cap would be passed`;
   return new BudgetExhaustedError(req.role, dimension, `budget exhausted for a ${req.role} call (${req.sampleKey}): ${where}`);
 }
+
+/** A reply cut by its cap is asked again once with this many times the cap, up to WIDER_CEILING tokens. */
+const WIDER_FACTOR = 4;
+const WIDER_CEILING = 32_768;
 
 /** Responses with impossible usage a model may give before the run stops on it. */
 const SUSPECT_USAGE_LIMIT = 3;

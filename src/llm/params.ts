@@ -1,9 +1,13 @@
 import type { ModelConfig, Role } from "../config/schema.js";
 import { sha256 } from "../harness/harness.js";
+import { isReasoningModel } from "./capabilities.js";
 import type { ChatMessage, CompletionRequest } from "./types.js";
 
 /** Output cap when neither the request nor the model's params set one. */
-export const DEFAULT_MAX_TOKENS: Record<Role, number> = { evolver: 2048, user: 1024, verifier: 1024 };
+export const DEFAULT_MAX_TOKENS: Record<Role, number> = { evolver: 2048, user: 512, verifier: 1024 };
+
+/** The same for a reasoning model: its cap covers its thinking as well as its answer. */
+export const REASONING_DEFAULT_MAX_TOKENS: Record<Role, number> = { evolver: 16384, user: 4096, verifier: 8192 };
 
 /** Bumped if the cache-key recipe changes, so old entries are never mistaken for new ones. */
 const CACHE_KEY_VERSION = 1;
@@ -26,28 +30,46 @@ export interface EffectiveParams {
 }
 
 /**
- * The sampling params of one call: the model's params, then the request's temperature
- * and maxTokens on top, a per-role default cap, and the seed. A model whose params name
- * `maxCompletionTokens` (OpenAI reasoning models refuse `max_tokens`) gets its cap
- * under that name instead.
+ * The sampling params of one call. The output cap is the first that is set of:
+ *  1. the request's `maxTokens`: the campaign's role limit (`fitness.answerMaxTokens`,
+ *     `fitness.verifierMaxTokens`), a fitness module's own cap, or the gateway's wider retry;
+ *  2. the model's `params.maxTokens` / `params.maxCompletionTokens`;
+ *  3. the built-in default of the role (larger for a reasoning model).
+ * It is sent as `max_completion_tokens` to a reasoning model (OpenAI's refuse `max_tokens`) or
+ * when the params name that field, else as `max_tokens`. A request's temperature (an island
+ * preset's) is sent only to models that accept one: a reasoning model gets a temperature only
+ * when its own params set it. Everything else in params passes through (`reasoningEffort` →
+ * `reasoning_effort`).
  */
-export function effectiveParams(model: ModelConfig, req: CompletionRequest, campaignSeed: number): EffectiveParams {
+export function effectiveParams(model: ModelConfig, req: Pick<CompletionRequest, "role" | "maxTokens" | "temperature" | "sampleKey">, campaignSeed: number): EffectiveParams {
   const body: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(model.params)) {
     if (v !== undefined) body[snakeCase(k)] = v;
   }
-  const capField = "max_completion_tokens" in body ? "max_completion_tokens" : "max_tokens";
-  const fromParams = body[capField];
-  const maxTokens =
-    req.maxTokens ?? (typeof fromParams === "number" && fromParams > 0 ? fromParams : DEFAULT_MAX_TOKENS[req.role]);
+  const reasoning = isReasoningModel(model);
+  const capField = "max_completion_tokens" in body || (reasoning && !("max_tokens" in body)) ? "max_completion_tokens" : "max_tokens";
+  const fromParams = body.max_completion_tokens ?? body.max_tokens;
+  delete body.max_tokens;
+  delete body.max_completion_tokens;
+  const maxTokens = req.maxTokens ?? (typeof fromParams === "number" && fromParams > 0 ? fromParams : (reasoning ? REASONING_DEFAULT_MAX_TOKENS : DEFAULT_MAX_TOKENS)[req.role]);
   body[capField] = maxTokens;
-  if (req.temperature !== undefined) body.temperature = req.temperature;
+  if (req.temperature !== undefined && !reasoning) body.temperature = req.temperature;
   // The engine's seed always wins: it is what makes a replayed position reproducible.
   body.seed = seedFor(campaignSeed, req.sampleKey);
   delete body.model;
   delete body.messages;
   delete body.stream;
   return { body, maxTokens };
+}
+
+/**
+ * The largest output cap any model of a role would get for a request asking `maxTokens`
+ * (undefined: the campaign sets none), e.g. to bound how long an answer the verifier may read.
+ */
+export function roleCap(models: readonly ModelConfig[], role: Role, maxTokens: number | undefined): number {
+  let cap = 0;
+  for (const m of models) cap = Math.max(cap, effectiveParams(m, { role, maxTokens, sampleKey: "cap" }, 0).maxTokens);
+  return cap;
 }
 
 /** JSON with object keys sorted at every level, so equal values always serialize equally. */

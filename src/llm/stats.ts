@@ -20,6 +20,12 @@ export interface ModelStats {
   estimatedUsage: number;
   /** Answers whose reported usage passed what the call could cost (charged at the bound). */
   suspectUsage: number;
+  /** Final replies cut at the output cap (after the wider retry), empty, or refusals / tool calls without text. */
+  truncated: number;
+  empty: number;
+  refused: number;
+  /** Responses whose reported prompt tokens show the server cut the prompt. */
+  promptCut: number;
   /** False when the model has no price: its usd figures are 0, not real. */
   priceKnown: boolean;
 }
@@ -32,6 +38,11 @@ export interface GatewayStats {
   inputTokens: number;
   outputTokens: number;
   usd: number;
+  /** Replies that were not answers (see ModelStats). */
+  truncated: number;
+  empty: number;
+  refused: number;
+  promptCut: number;
   /** False when some model that answered calls has no known price. */
   priceKnown: boolean;
   /** Distinct endpoint calls in flight now. */
@@ -40,7 +51,7 @@ export interface GatewayStats {
 }
 
 export function emptyModelStats(modelKey: string, model: string, priceKnown: boolean): ModelStats {
-  return { modelKey, model, calls: 0, cachedCalls: 0, failedCalls: 0, attempts: 0, inputTokens: 0, outputTokens: 0, usd: 0, estimatedUsage: 0, suspectUsage: 0, priceKnown };
+  return { modelKey, model, calls: 0, cachedCalls: 0, failedCalls: 0, attempts: 0, inputTokens: 0, outputTokens: 0, usd: 0, estimatedUsage: 0, suspectUsage: 0, truncated: 0, empty: 0, refused: 0, promptCut: 0, priceKnown };
 }
 
 /** Paid usage counts only endpoint answers; cache hits are counted apart. */
@@ -57,7 +68,7 @@ export function countCall(s: ModelStats, rec: ResponseRecord, cached: boolean): 
 
 export function summarize(models: readonly ModelStats[], inFlight: number): GatewayStats {
   const byModel: Record<string, ModelStats> = {};
-  const total: GatewayStats = { calls: 0, cachedCalls: 0, failedCalls: 0, attempts: 0, inputTokens: 0, outputTokens: 0, usd: 0, priceKnown: true, inFlight, byModel };
+  const total: GatewayStats = { calls: 0, cachedCalls: 0, failedCalls: 0, attempts: 0, inputTokens: 0, outputTokens: 0, usd: 0, truncated: 0, empty: 0, refused: 0, promptCut: 0, priceKnown: true, inFlight, byModel };
   for (const m of models) {
     byModel[m.modelKey] = m;
     total.calls += m.calls;
@@ -67,6 +78,10 @@ export function summarize(models: readonly ModelStats[], inFlight: number): Gate
     total.inputTokens += m.inputTokens;
     total.outputTokens += m.outputTokens;
     total.usd = addUsd(total.usd, m.usd);
+    total.truncated += m.truncated;
+    total.empty += m.empty;
+    total.refused += m.refused;
+    total.promptCut += m.promptCut;
     if (!m.priceKnown && m.calls > 0) total.priceKnown = false;
   }
   return total;

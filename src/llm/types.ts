@@ -1,5 +1,6 @@
 import type { Role } from "../config/schema.js";
 import type { Cost } from "../budget/types.js";
+import type { ReplyKind } from "../store/types.js";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
@@ -32,6 +33,12 @@ export interface Usage {
 
 export interface CompletionResponse {
   text: string;
+  /** `answer`, or what else the reply was (cut at the cap, empty, a refusal, tool calls): see chat-endpoint.ts. */
+  kind: ReplyKind;
+  /** The endpoint's finish_reason, or null when it gave none. */
+  finishReason: string | null;
+  /** The output cap the call was sent with. */
+  maxTokens: number;
   /** Config key of the model that answered (e.g. `small`). */
   modelKey: string;
   usage: Usage;

@@ -1,5 +1,5 @@
 import type { Role } from "../config/schema.js";
-import type { CallRecord, CandidateRecord, CandidateStatus, EvaluationRecord, ResponseRecord, SpendTotals } from "./types.js";
+import type { CallRecord, CandidateRecord, CandidateStatus, EvaluationRecord, ReplyKind, ResponseRecord, SpendTotals } from "./types.js";
 
 /** Mapping between run.db rows (snake_case, JSON text, 0/1) and the engine's records. */
 
@@ -56,6 +56,8 @@ export function toResponse(r: Row): ResponseRecord {
     latencyMs: r.latency_ms as number,
     attempts: r.attempts as number,
     createdTs: r.created_ts as number,
+    finishReason: (r.finish_reason as string | null | undefined) ?? null,
+    kind: ((r.kind as string | undefined) ?? "answer") as ReplyKind,
   };
 }
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { ROLES, type Role } from "../config/schema.js";
 import { UserError } from "../config/errors.js";
-import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+import { ADDED_COLUMNS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 import type { CallRecord, CallTotals, CandidateRecord, CandidateStatus, EvaluationRecord, EventRecord, NewCandidate, NewEvaluation, ResponseRecord, SpendTotals } from "./types.js";
 import { emptyTotals, toCall, toCandidate, toEvaluation, toResponse, type Row } from "./rows.js";
 
@@ -44,6 +44,7 @@ export class RunStore {
       db.pragma("foreign_keys = ON");
       checkVersion(db, path);
       db.exec(SCHEMA_SQL);
+      addMissingColumns(db);
       db.prepare("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
     } catch (err) {
       db.close();
@@ -145,9 +146,9 @@ export class RunStore {
   putResponse(r: ResponseRecord): void {
     this.stmt(
         `INSERT OR IGNORE INTO responses(cache_key, sample_key, role, model_key, model, text, input_tokens, output_tokens,
-           usage_estimated, cost_usd, latency_ms, attempts, created_ts)
+           usage_estimated, cost_usd, latency_ms, attempts, created_ts, finish_reason, kind)
          VALUES (@cacheKey, @sampleKey, @role, @modelKey, @model, @text, @inputTokens, @outputTokens,
-           @usageEstimated, @costUsd, @latencyMs, @attempts, @createdTs)`,
+           @usageEstimated, @costUsd, @latencyMs, @attempts, @createdTs, @finishReason, @kind)`,
       )
       .run({ ...r, usageEstimated: r.usageEstimated ? 1 : 0, latencyMs: Math.round(r.latencyMs) });
   }
@@ -248,6 +249,13 @@ export function verdictTimeouts(db: Database.Database): Record<string, number> {
     .prepare("SELECT substr(key, 1, instr(key, ':') - 1) AS kind, COUNT(*) AS n FROM verdicts WHERE json_extract(value, '$.timeout') = 1 GROUP BY kind")
     .all() as { kind: string; n: number }[];
   return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
+}
+
+function addMissingColumns(db: Database.Database): void {
+  for (const [table, column, decl] of ADDED_COLUMNS) {
+    const has = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+    if (!has) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${decl}`);
+  }
 }
 
 function checkVersion(db: Database.Database, path: string): void {

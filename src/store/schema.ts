@@ -3,7 +3,8 @@
  * newer file then fails with a clear message instead of replaying against wrong columns.
  * No table has a place for an API key, by design.
  * `verdicts` came later without a version bump: IF NOT EXISTS adds it to older files, and an
- * older harness-evolve ignores it.
+ * older harness-evolve ignores it. So do `responses.finish_reason` and `responses.kind`
+ * (ADDED_COLUMNS, added to an older file when it is opened; its rows read as answers).
  */
 export const SCHEMA_VERSION = 1;
 
@@ -60,7 +61,9 @@ CREATE TABLE IF NOT EXISTS responses (
   cost_usd        REAL NOT NULL,
   latency_ms      INTEGER NOT NULL,
   attempts        INTEGER NOT NULL,
-  created_ts      INTEGER NOT NULL
+  created_ts      INTEGER NOT NULL,
+  finish_reason   TEXT,
+  kind            TEXT NOT NULL DEFAULT 'answer'
 );
 CREATE TABLE IF NOT EXISTS calls (
   id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -83,3 +86,9 @@ CREATE TABLE IF NOT EXISTS verdicts (
   created_ts INTEGER NOT NULL
 );
 `;
+
+/** Columns later versions added to existing tables: [table, column, declaration]. */
+export const ADDED_COLUMNS: readonly [string, string, string][] = [
+  ["responses", "finish_reason", "TEXT"],
+  ["responses", "kind", "TEXT NOT NULL DEFAULT 'answer'"],
+];

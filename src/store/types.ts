@@ -47,6 +47,9 @@ export interface EvaluationRecord {
 
 export type NewEvaluation = Omit<EvaluationRecord, "id" | "error"> & { error?: string | null };
 
+/** What a reply was (see src/llm/chat-endpoint.ts): only `answer` is an answer. */
+export type ReplyKind = "answer" | "truncated" | "empty" | "refusal" | "tool_calls";
+
 /** A completed endpoint response: the replay cache. */
 export interface ResponseRecord {
   cacheKey: string;
@@ -63,6 +66,9 @@ export interface ResponseRecord {
   latencyMs: number;
   attempts: number;
   createdTs: number;
+  /** The endpoint's finish_reason (null when it gave none, and for rows written before it was kept). */
+  finishReason: string | null;
+  kind: ReplyKind;
 }
 
 /** One call the engine made, served by an endpoint or by the cache. */

@@ -4,6 +4,9 @@ import type { Complete, CompletionRequest, CompletionResponse } from "../../src/
 export function response(text: string, over: Partial<CompletionResponse> = {}): CompletionResponse {
   return {
     text,
+    kind: "answer",
+    finishReason: "stop",
+    maxTokens: 512,
     modelKey: "fake",
     usage: { inputTokens: 10, outputTokens: Math.ceil(text.length / 4), estimated: false },
     costUsd: 0.001,

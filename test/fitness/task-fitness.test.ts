@@ -3,7 +3,7 @@ import { BudgetExhaustedError } from "../../src/budget/types.js";
 import { UserError } from "../../src/config/errors.js";
 import { TaskFitness } from "../../src/fitness/task-fitness.js";
 import type { Task, TaskSuite } from "../../src/fitness/types.js";
-import { LlmCallError } from "../../src/llm/types.js";
+import { LlmCallError, type CompletionRequest } from "../../src/llm/types.js";
 import { fakeComplete, response, taskOf } from "./fake-complete.js";
 
 const tasks: Task[] = [
@@ -36,9 +36,32 @@ describe("TaskFitness", () => {
     expect(ev.cost).toEqual({ usd: expect.closeTo(0.003, 9), tokens: expect.any(Number), calls: 3 });
     const req = agent.calls.find((c) => c.sampleKey === "eval/task=frac/s=0")!;
     expect(req.role).toBe("user");
-    expect(req.maxTokens).toBe(512);
+    // No cap of its own: the gateway applies the campaign's precedence (model params, else the role default).
+    expect(req.maxTokens).toBeUndefined();
     expect(req.messages[0]).toEqual({ role: "system", content: "Be careful; show your work." });
     expect(req.messages[1]!.content).toBe("<task>\nWhat is three quarters as a decimal?\n</task>\n\nEnd your reply with a line `Final answer: <your answer>`.");
+  });
+
+  it("asks for fitness.answerMaxTokens when the campaign sets it", async () => {
+    const user = fakeComplete(() => "Final answer: 7");
+    await new TaskFitness(suite, { answerMaxTokens: 3000 }).evaluate("h", { split: "train" }, { user });
+    expect(user.calls.every((c) => c.maxTokens === 3000)).toBe(true);
+  });
+
+  it("fails a task whose reply is not an answer, with the reason, without checking it", async () => {
+    const cut = async () => response("", { kind: "truncated", finishReason: "length", maxTokens: 512 });
+    const ev = await new TaskFitness(suite).evaluate("h", { split: "train" }, { user: cut });
+    expect(ev.score).toBe(0);
+    expect(ev.results.every((r) => !r.pass && r.reply === "truncated")).toBe(true);
+    expect(ev.results[0]!.reason).toMatch(/cut at the output cap of 512 tokens before any text/);
+    const empty = async () => response("  ", { kind: "empty" });
+    expect((await new TaskFitness(suite).evaluate("h", { split: "train" }, { user: empty })).results[0]!.reason).toBe("no answer: the model replied with empty text");
+    // Cut mid-way with the answer line present: still checked, and it passes.
+    const longButDone = async (req: CompletionRequest) => response(`${"Work. ".repeat(20)}\nFinal answer: ${req.messages[1]!.content.includes("three quarters") ? "0.75" : "x"}`, { kind: "truncated", finishReason: "length" });
+    const ev2 = await new TaskFitness(suite).evaluate("h", { split: "train" }, { user: longButDone });
+    const frac = ev2.results.find((r) => r.taskId === "frac")!;
+    expect(frac).toMatchObject({ pass: true, reply: "truncated" });
+    expect(ev2.results.find((r) => r.taskId === "cap")!.reason).toMatch(/^the reply was cut at the output cap of 512 tokens; /);
   });
 
   it("uses sample keys that do not depend on the harness", async () => {

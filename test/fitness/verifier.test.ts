@@ -66,7 +66,7 @@ describe("TaskFitness with rubric checks", () => {
     const ev = await new TaskFitness(suite, { verifierSamples: 2 }).evaluate("h", { split: "train" }, { user, verifier });
     expect(verifier.calls.map((c) => c.sampleKey).sort()).toEqual(["verify/task=poem/s=0/v=0", "verify/task=poem/s=0/v=1"]);
     expect(verifier.calls[0]!.role).toBe("verifier");
-    expect(verifier.calls[0]!.maxTokens).toBe(1024);
+    expect(verifier.calls[0]!.maxTokens).toBeUndefined(); // the gateway's precedence decides
     const poem = ev.results.find((r) => r.taskId === "poem")!;
     expect(poem).toMatchObject({ pass: false, score: 0.4 });
     expect(ev.score).toBeCloseTo(0.7, 9);
@@ -106,7 +106,7 @@ describe("judgeRubric: several samples vote", () => {
     const { judgeRubric } = await import("../../src/fitness/verifier.js");
     const scripted = (scores: number[]) => {
       let i = 0;
-      return async () => ({ text: `Reasoning.\nScore: ${scores[i++]}/10`, modelKey: "j", usage: { inputTokens: 1, outputTokens: 1, estimated: false }, costUsd: 0, cached: false, latencyMs: 0, attempts: 1 });
+      return async () => ({ text: `Reasoning.\nScore: ${scores[i++]}/10`, kind: "answer" as const, finishReason: "stop", maxTokens: 100, modelKey: "j", usage: { inputTokens: 1, outputTokens: 1, estimated: false }, costUsd: 0, cached: false, latencyMs: 0, attempts: 1 });
     };
     const opts = { keyPrefix: "verify/task=t/s=0", samples: 3, maxTokens: 100 };
     expect((await judgeRubric(scripted([6, 6, 0]), "r", "t", "a", opts)).pass).toBe(true); // mean 4/10, but 2 of 3 pass

@@ -19,13 +19,13 @@ afterEach(async () => {
 
 describe("gateway: a plain call", () => {
   it("sends model, messages, snake_case params, seed and the key; returns text, usage and cost", async () => {
-    const { gateway, store, ledger } = rig(oneModel(fake.baseURL, { params: { topP: 0.9, reasoningTokens: 300, temperature: 0.2 } }));
+    const { gateway, store, ledger } = rig(oneModel(fake.baseURL, { params: { topP: 0.9, repetitionPenalty: 1.1, temperature: 0.2 } }));
     const res = await gateway.complete(ask("hi", { temperature: 0.7 }));
     expect(res).toMatchObject({ modelKey: "m", cached: false, attempts: 1 });
     expect(res.text).toMatch(/to: hi$/);
     const req = fake.requests[0]!;
     expect(req.headers.authorization).toBe(`Bearer ${FAKE_KEY}`);
-    expect(req.body).toMatchObject({ model: "fake-1", top_p: 0.9, reasoning_tokens: 300, temperature: 0.7, max_tokens: 1024 });
+    expect(req.body).toMatchObject({ model: "fake-1", top_p: 0.9, repetition_penalty: 1.1, temperature: 0.7, max_tokens: 512 });
     expect(Number.isInteger(req.body.seed) && req.body.seed >= 0 && req.body.seed < 2 ** 31).toBe(true);
     expect(req.body.messages).toEqual([
       { role: "system", content: "You are terse." },

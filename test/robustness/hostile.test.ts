@@ -114,7 +114,7 @@ describe("a hostile answer cannot steer the verifier", () => {
   const simJudge: Complete = async (req) => {
     const reply = simRespond(world, { model: "sim:judge", messages: req.messages, max_tokens: req.maxTokens, seed: hash53(req.sampleKey), reasoning_tokens: REASONING });
     const text = (reply.body as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
-    return { text, modelKey: "judge", usage: { inputTokens: 0, outputTokens: 0, estimated: true }, costUsd: 0, cached: false, latencyMs: 0, attempts: 1 };
+    return { text, kind: "answer", finishReason: "stop", maxTokens: req.maxTokens ?? 1024, modelKey: "judge", usage: { inputTokens: 0, outputTokens: 0, estimated: true }, costUsd: 0, cached: false, latencyMs: 0, attempts: 1 };
   };
   const elementsOf = (rubric: string) => [...rubric.matchAll(/"([^"]+)"/g)].map((m) => m[1]!.toLowerCase());
 
@@ -151,7 +151,7 @@ describe("a hostile answer cannot steer the verifier", () => {
           ...({ reasoning_tokens: REASONING } as object),
         });
         const text = res.choices[0]?.message.content ?? "";
-        return { text, modelKey: "judge", usage: { inputTokens: 0, outputTokens: 0, estimated: true }, costUsd: 0, cached: false, latencyMs: 0, attempts: 1 };
+        return { text, kind: "answer", finishReason: "stop", maxTokens: req.maxTokens ?? 1024, modelKey: "judge", usage: { inputTokens: 0, outputTokens: 0, estimated: true }, costUsd: 0, cached: false, latencyMs: 0, attempts: 1 };
       };
       const task = rubricTasks[0]!;
       const verdict = await judgeRubric(verifier, task.check.rubric, task.input, `${INJECTION}\n`.repeat(3), { keyPrefix: "verify/http", samples: 3, maxTokens: 2 * REASONING });

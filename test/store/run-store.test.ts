@@ -33,6 +33,8 @@ const response = (over: Partial<ResponseRecord> = {}): ResponseRecord => ({
   latencyMs: 12.7,
   attempts: 2,
   createdTs: 1000,
+  finishReason: "stop",
+  kind: "answer",
   ...over,
 });
 
