@@ -223,7 +223,7 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
   let closeFitness: (() => Promise<void>) | undefined;
   try {
     const ledger = new Ledger(budgetCaps(config.budget));
-    gateway = createGateway({ config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env });
+    gateway = createGateway({ config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env, baseDir: dirname(loaded.file) });
     const g = gateway;
     const built = buildEvaluator(loaded, suite, store, g, opts.signal);
     closeFitness = built.close;
@@ -250,7 +250,7 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
     };
     if (fork) {
       // The replayed part runs under the earlier campaign, through its own models and fitness, on this run's budget.
-      forkGateway = createGateway({ config: fork.loaded.config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env });
+      forkGateway = createGateway({ config: fork.loaded.config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env, baseDir: dirname(fork.loaded.file) });
       const fg = forkGateway;
       const builtOld = buildEvaluator(fork.loaded, fork.suite, store, fg, opts.signal);
       const closeNew = closeFitness;

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Ledger } from "../budget/ledger.js";
 import type { LoadedCampaign } from "../config/load.js";
 import type { CampaignConfig, ModelConfig, Price } from "../config/schema.js";
@@ -65,7 +65,7 @@ export async function checkModels(loaded: LoadedCampaign, opts: CheckOptions = {
   const sim = needsSim ? await startSimServer({ world: config.sim.world, latencyMs: config.sim.latencyMs }) : undefined;
   const dir = mkdtempSync(join(tmpdir(), "he-models-check-"));
   try {
-    return await Promise.all(Object.entries(config.models).map(([key, cfg]) => checkOne(config, key, cfg, env, opts, sim, join(dir, key))));
+    return await Promise.all(Object.entries(config.models).map(([key, cfg]) => checkOne(config, key, cfg, env, opts, sim, join(dir, key), dirname(loaded.file))));
   } finally {
     await sim?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -80,6 +80,7 @@ async function checkOne(
   opts: CheckOptions,
   sim: SimServer | undefined,
   dir: string,
+  baseDir: string,
 ): Promise<ModelCheck> {
   const resolved = resolvePrice(cfg);
   const viaSim = isSimModel(cfg.model) && !cfg.baseURL;
@@ -111,7 +112,7 @@ async function checkOne(
   let gateway: ReturnType<typeof createGateway> | undefined;
   try {
     store = RunStore.open(dir);
-    gateway = createGateway({ config: single, store, ledger: new Ledger({ total: {} }), simBaseURL: sim?.baseURL, env });
+    gateway = createGateway({ config: single, store, ledger: new Ledger({ total: {} }), simBaseURL: sim?.baseURL, env, baseDir });
     const cap = cfg.params.maxTokens ?? cfg.params.maxCompletionTokens ?? cfg.params.max_tokens ?? cfg.params.max_completion_tokens;
     const res = await gateway.complete({
       role: "user",

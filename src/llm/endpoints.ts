@@ -9,6 +9,8 @@ export interface EndpointTarget {
   /** OpenAI-compatible base URL (the sim server's for `sim:` models). */
   baseURL: string;
   apiKey: string;
+  /** Folder relative model paths are resolved against (the campaign file's). */
+  baseDir: string;
   opts?: EndpointOptions;
 }
 

@@ -29,6 +29,8 @@ export interface GatewayOptions {
   env?: Record<string, string | undefined>;
   /** Time source of the per-model rate limiters (tests pass a fake one). */
   clock?: Clock;
+  /** Folder that relative model paths (`gguf:./model.gguf`) are resolved against: the campaign file's. Default: the working directory. */
+  baseDir?: string;
 }
 
 export interface Gateway {
@@ -69,7 +71,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const roles: RoleTable = resolveRoles(config);
   const retryBaseMs = retryBaseFrom(env);
   const models = new Map<string, ModelRuntime>();
-  for (const [key, cfg] of Object.entries(config.models)) models.set(key, createRuntime(key, cfg, config, env, opts.simBaseURL, opts.clock, retryBaseMs));
+  for (const [key, cfg] of Object.entries(config.models)) models.set(key, createRuntime(key, cfg, config, env, opts.simBaseURL, opts.clock, retryBaseMs, opts.baseDir ?? process.cwd()));
   const global = pLimit(config.concurrency);
   const inflight = new Map<string, Promise<ResponseRecord>>();
   const running = new Set<Promise<unknown>>();
@@ -296,6 +298,7 @@ function createRuntime(
   simBaseURL: string | undefined,
   clock: Clock | undefined,
   retryBaseMs: number | undefined,
+  baseDir: string,
 ): ModelRuntime {
   let apiKey = NO_KEY;
   if (cfg.apiKeyEnv !== undefined) {
@@ -319,7 +322,7 @@ function createRuntime(
   return {
     key,
     cfg,
-    endpoint: createEndpoint({ key, cfg, baseURL: baseURL ?? OPENAI_BASE_URL, apiKey, opts: { retryBaseMs } }),
+    endpoint: createEndpoint({ key, cfg, baseURL: baseURL ?? OPENAI_BASE_URL, apiKey, baseDir, opts: { retryBaseMs } }),
     price,
     limit: pLimit(cfg.concurrency),
     rate: rateLimiterFor(cfg, clock),
