@@ -2,8 +2,8 @@ import type { Cost } from "../budget/types.js";
 import type { CampaignConfig, TaskFitnessConfig, Role } from "../config/schema.js";
 import { chooseMinibatch } from "../fitness/cascade.js";
 import type { Split, TaskSuite } from "../fitness/types.js";
-import { inputTokenBound, worstCase } from "../llm/cost.js";
-import { effectiveParams } from "../llm/params.js";
+import { inputTokenBound } from "../llm/cost.js";
+import { maxCost, planCall } from "../llm/plan.js";
 import { resolvePrice } from "../llm/prices.js";
 import { resolveRoles } from "../llm/roles.js";
 import { stream } from "../search/rng.js";
@@ -60,8 +60,9 @@ export type WorstCall = BoundDeps["worstCase"];
  * with the same output caps the calls will get (see effectiveParams).
  */
 export function taskBound(fitness: TaskFitnessConfig, worstCall: WorstCall): EvaluationBound {
-  // A worst case's tokens are its input bound plus the cap, so with no messages they give the largest cap.
-  const longestAnswerTokens = worstCall("user", [], fitness.answerMaxTokens).tokens - inputTokenBound([]);
+  // A worst case's tokens are an input bound per request plus the caps, so with no messages they give the caps.
+  const w = worstCall("user", [], fitness.answerMaxTokens);
+  const longestAnswerTokens = w.tokens - w.calls * inputTokenBound([]);
   return evaluationBound({ fitness, worstCase: worstCall, longestAnswerTokens });
 }
 
@@ -77,15 +78,11 @@ export function minibatchOf(config: CampaignConfig, fitness: TaskFitnessConfig, 
  */
 export function callBound(config: CampaignConfig): WorstCall {
   const roles = resolveRoles(config);
-  return (role, messages, maxTokens) => {
-    let out: Cost = { usd: 0, tokens: 0, calls: 0 };
-    for (const { key } of roles[role] ?? []) {
+  return (role, messages, maxTokens) =>
+    maxCost((roles[role] ?? []).map(({ key }) => {
       const m = config.models[key]!;
-      const w = worstCase(messages, effectiveParams(m, { role, maxTokens, sampleKey: "bound" }, config.seed).maxTokens, resolvePrice(m).price);
-      out = { usd: Math.max(out.usd, w.usd), tokens: Math.max(out.tokens, w.tokens), calls: Math.max(out.calls, w.calls) };
-    }
-    return out;
-  };
+      return planCall(m, resolvePrice(m).price, { role, messages, maxTokens, sampleKey: "bound" }, config.seed).reserve;
+    }));
 }
 
 export type RoleCosts = Partial<Record<Role, Cost>>;

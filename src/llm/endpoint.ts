@@ -26,8 +26,13 @@ export interface EndpointOptions {
 }
 
 // The SDK retries inside one create() call; this counts its requests per call, which a
-// fetch shared by concurrent calls could not tell apart without an async context.
-const attemptScope = new AsyncLocalStorage<{ n: number }>();
+// fetch shared by concurrent calls could not tell apart without an async context. It also
+// carries the body's field names, to tell a 500 that names one of them.
+interface AttemptCounter {
+  n: number;
+  fields: readonly string[];
+}
+const attemptScope = new AsyncLocalStorage<AttemptCounter>();
 const countingFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
   const counter = attemptScope.getStore();
   if (counter) counter.n++;
@@ -61,10 +66,11 @@ export class Endpoint implements ChatEndpoint {
     });
     this.where = displayURL(baseURL);
     if (opts.retryBaseMs !== undefined) setRetryBase(this.client, opts.retryBaseMs);
+    stopRetryingRefusedParameters(this.client);
   }
 
   async complete(messages: readonly ChatMessage[], params: Record<string, unknown>): Promise<EndpointReply> {
-    const counter = { n: 0 };
+    const counter: AttemptCounter = { n: 0, fields: Object.keys(params) };
     try {
       return await this.send(messages, params, counter);
     } finally {
@@ -72,7 +78,7 @@ export class Endpoint implements ChatEndpoint {
     }
   }
 
-  private async send(messages: readonly ChatMessage[], params: Record<string, unknown>, counter: { n: number }): Promise<EndpointReply> {
+  private async send(messages: readonly ChatMessage[], params: Record<string, unknown>, counter: AttemptCounter): Promise<EndpointReply> {
     const body = { ...params, model: this.cfg.model, messages: messages.map((m) => ({ role: m.role, content: m.content })), stream: false };
     let lastProblem = "";
     for (let attempt = 0; attempt <= Math.min(EMPTY_REPLY_RETRIES, this.cfg.maxRetries); attempt++) {
@@ -84,7 +90,7 @@ export class Endpoint implements ChatEndpoint {
           lastProblem = "replied with a body that is not JSON";
           continue;
         }
-        throw this.failure(err, counter.n);
+        throw this.failure(err, counter);
       }
       const read = readReply(reply);
       if (read !== undefined) {
@@ -100,7 +106,8 @@ export class Endpoint implements ChatEndpoint {
   }
 
   /** Turn an SDK error into an LlmCallError that says what to fix and never shows the key. */
-  private failure(err: unknown, attempts: number): LlmCallError {
+  private failure(err: unknown, counter: AttemptCounter): LlmCallError {
+    const attempts = counter.n;
     const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
     if (err instanceof APIConnectionTimeoutError) {
       return new LlmCallError(this.redact(`${this.label()}: timed out after ${tries} — raise models.${this.key}.timeoutMs or check the endpoint`), this.key);
@@ -114,6 +121,15 @@ export class Endpoint implements ChatEndpoint {
       const said = serverMessage(err, (t) => this.redact(t));
       // 4xx other than 408/409/429 are not worth retrying: the request itself is wrong.
       const permanent = status >= 400 && status < 500 && ![408, 409, 429].includes(status);
+      if (status >= 500 && namesParameter(said, counter.fields)) {
+        // Some servers (llama.cpp) answer a parameter they refuse with a 500: no retry will help.
+        return new LlmCallError(
+          this.redact(`${this.label()}: ${status} the endpoint refused a parameter (${said}) after ${tries} — change or remove it in models.${this.key}.params, or see whether the server supports it`),
+          this.key,
+          status,
+          true,
+        );
+      }
       const message = permanent ? `${status} ${this.hint(status, said)}` : `${status}${said ? ` ${said}` : ""} after ${tries} — the endpoint kept failing; try again later or lower the concurrency`;
       return new LlmCallError(this.redact(`${this.label()}: ${message}`), this.key, status, permanent);
     }
@@ -134,7 +150,13 @@ export class Endpoint implements ChatEndpoint {
       case 404:
         return `not found${detail} — check models.${this.key}.model and models.${this.key}.baseURL`;
       default:
-        return `bad request${detail} — check models.${this.key}.params (reasoning models may need maxCompletionTokens instead of maxTokens)`;
+        if (/temperature|top_p/i.test(said)) {
+          return `bad request${detail} — model '${this.cfg.model}' takes no sampling temperature (a reasoning model): set models.${this.key}.reasoning: true, and no temperature or topP in its params`;
+        }
+        if (/max_tokens|max_completion_tokens/i.test(said)) {
+          return `bad request${detail} — set models.${this.key}.reasoning: true (the cap is then sent as max_completion_tokens), or name it params.maxCompletionTokens`;
+        }
+        return `bad request${detail} — check models.${this.key}.params`;
     }
   }
 
@@ -143,6 +165,34 @@ export class Endpoint implements ChatEndpoint {
     if (this.apiKey === NO_KEY || this.apiKey.length < 4) return text;
     return text.split(this.apiKey).join("***");
   }
+}
+
+/**
+ * Whether an error message is about a request parameter: it says so in words, or names a
+ * field the body carried ("Only one completion choice is allowed" is about `n`).
+ */
+export function namesParameter(message: string, fields: readonly string[]): boolean {
+  if (/\b(param(eter)?s?|unsupported|not supported|(is|are) (not )?allowed|unknown (field|argument|key)|unrecognized|invalid (value|argument|type) for)\b/i.test(message)) return true;
+  return fields.some((f) => f.length >= 3 && new RegExp(`\\b${f.replace(/[^A-Za-z0-9_]/g, "")}\\b`).test(message));
+}
+
+/**
+ * A 5xx that names a parameter is retried once (a server may fail for another reason at the
+ * same moment), then no more: the SDK's `shouldRetry(response)` is wrapped on this client, its
+ * absence (a changed SDK) leaving the default behaviour.
+ */
+function stopRetryingRefusedParameters(client: OpenAI): void {
+  const target = client as unknown as { shouldRetry?: (response: Response) => Promise<boolean> };
+  const original = target.shouldRetry?.bind(client);
+  if (!original) return;
+  target.shouldRetry = async (response: Response) => {
+    const counter = attemptScope.getStore();
+    if (response.status >= 500 && counter && counter.n >= 2) {
+      const body = await response.clone().text().catch(() => "");
+      if (namesParameter(body, counter.fields)) return false;
+    }
+    return original(response);
+  };
 }
 
 /**

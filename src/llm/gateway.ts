@@ -2,21 +2,23 @@ import pLimit, { type LimitFunction } from "p-limit";
 import type { CampaignConfig, ModelConfig, Price } from "../config/schema.js";
 import { UserError } from "../config/errors.js";
 import { BudgetExhaustedError, type Cost } from "../budget/types.js";
+import { addCost } from "../budget/ledger.js";
 import type { Ledger, Reservation } from "../budget/ledger.js";
 import type { RunStore } from "../store/run-store.js";
 import type { CallRecord, ResponseRecord } from "../store/types.js";
-import { costOfUsage, resolveUsage, usdOf, worstCase } from "./cost.js";
+import { costOfUsage, resolveUsage, usdOf } from "./cost.js";
 import { replyKind, type ChatEndpoint } from "./chat-endpoint.js";
 import { NO_KEY, RETRY_BASE_ENV } from "./endpoint.js";
 import { createEndpoint } from "./endpoints.js";
 import { NonAnswerWatch, PromptCutWatch } from "./reply-watch.js";
-import { cacheKeyOf, effectiveParams } from "./params.js";
+import { cacheKeyOf } from "./params.js";
+import { maxCost, planCall, type CallShape } from "./plan.js";
 import { pickModel, resolveRoles, type RoleTable } from "./roles.js";
 import { resolvePrice } from "./prices.js";
 import { rateLimiterFor, type Clock, type RateLimiter } from "./rate-limit.js";
 import { isSimModel } from "./sim-prices.js";
 import { countCall, emptyModelStats, summarize, type GatewayStats, type ModelStats } from "./stats.js";
-import { LlmCallError, type Complete, type CompletionRequest, type CompletionResponse } from "./types.js";
+import { errorKind, LlmCallError, type Complete, type CompletionRequest, type CompletionResponse } from "./types.js";
 
 export interface GatewayOptions {
   config: CampaignConfig;
@@ -149,36 +151,46 @@ export function createGateway(opts: GatewayOptions): Gateway {
   }
 
   /**
-   * One call; a reply cut by its output cap is asked once more with WIDER_FACTOR times the cap
-   * (another cache key: same position, larger max_tokens) when the budget admits it, else the
-   * cut reply stands. Whatever is final is what the non-answer watch counts.
+   * One call: admitted with its plan's reservation, served (cache, single-flight, endpoint),
+   * and for a reasoning model whose reply the cap cut, served once more with the wider cap
+   * under the same reservation. Whatever is final is what the non-answer watch counts.
    */
   async function complete(req: CompletionRequest, account: Ledger = root): Promise<CompletionResponse> {
-    let res = await completeOnce(req, account);
-    const wider = Math.min(res.maxTokens * WIDER_FACTOR, WIDER_CEILING);
-    if (res.kind === "truncated" && wider > res.maxTokens) {
-      try {
-        res = await completeOnce({ ...req, maxTokens: wider }, account);
-      } catch (err) {
-        if (!(err instanceof BudgetExhaustedError)) throw err;
-      }
-    }
-    nonAnswers.note(modelFor(req), req.role, res, req);
-    return res;
-  }
-
-  async function completeOnce(req: CompletionRequest, account: Ledger): Promise<CompletionResponse> {
     if (closed) throw new Error("gateway: closed");
-    const started = performance.now();
     const m = modelFor(req);
-    const { body: params, maxTokens } = effectiveParams(m.cfg, req, config.seed);
-    const cacheKey = cacheKeyOf(m.cfg.model, req.messages, params, req.sampleKey);
+    const plan = planCall(m.cfg, m.price, req, config.seed);
     // Cache hits reserve the worst case too: a replay must be refused exactly where the run was.
-    const worst = worstCase(req.messages, maxTokens, m.price);
-    const reservation = await account.admit(req.role, worst);
-    if (!reservation) throw refused(account, req, worst);
+    const reservation = await account.admit(req.role, plan.reserve);
+    if (!reservation) throw refused(account, req, plan.reserve);
     let settled = false;
     try {
+      let res = await serve(m, req, plan.first, account);
+      let charge = res.charged!;
+      if (plan.wider && res.kind === "truncated") {
+        try {
+          const wider = await serve(m, { ...req, maxTokens: plan.wider.maxTokens }, plan.wider, account);
+          charge = addCost(charge, wider.charged!);
+          res = wider;
+        } catch (err) {
+          // The cut reply stands when the wider call fails for a passing reason; a fatal one stops the run.
+          if (errorKind(err) === "fatal") throw err;
+        }
+      }
+      account.settle(reservation, charge);
+      settled = true;
+      nonAnswers.note(m, req.role, res, req);
+      return { ...res, charged: charge };
+    } finally {
+      if (!settled) account.release(reservation);
+    }
+  }
+
+  /** One request of a planned call, charged (not settled) to `account` on its first use there. */
+  async function serve(m: ModelRuntime, req: CompletionRequest, shape: CallShape, account: Ledger): Promise<CompletionResponse> {
+    const started = performance.now();
+    const { body: params, maxTokens, worst } = shape;
+    const cacheKey = cacheKeyOf(m.cfg.model, req.messages, params, req.sampleKey);
+    {
       let rec = store.getResponse(cacheKey);
       let cached = rec !== undefined;
       if (!rec) {
@@ -202,8 +214,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
       // The first use in this account's scope is charged (paid now, or by an earlier piece of a
       // resumed run); later uses are free, so a replay charges exactly what the run did.
       const charge = account.chargeOnce(cacheKey) ? costOfUsage(use, use.costUsd) : { usd: 0, tokens: 0, calls: 0 };
-      account.settle(reservation, charge);
-      settled = true;
       countCall(m.stats, { ...rec, inputTokens: use.inputTokens, outputTokens: use.outputTokens, costUsd: use.costUsd }, cached);
       if (use.suspect) noteSuspectUsage(m, rec, use);
       if (!rec.usageEstimated) promptCuts.note(m, rec, req.messages, store);
@@ -220,8 +230,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
         latencyMs,
         attempts: cached ? 0 : rec.attempts,
       };
-    } finally {
-      if (!settled) account.release(reservation);
     }
   }
 
@@ -253,12 +261,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   function bound(req: CompletionRequest): Cost {
     const candidates = req.model !== undefined ? [modelFor(req)] : (roles[req.role] ?? []).map((b) => models.get(b.key)!);
     if (candidates.length === 0) modelFor(req); // throws the "no model bound" UserError
-    let out: Cost = { usd: 0, tokens: 0, calls: 0 };
-    for (const m of candidates) {
-      const w = worstCase(req.messages, effectiveParams(m.cfg, req, config.seed).maxTokens, m.price);
-      out = { usd: Math.max(out.usd, w.usd), tokens: Math.max(out.tokens, w.tokens), calls: Math.max(out.calls, w.calls) };
-    }
-    return out;
+    return maxCost(candidates.map((m) => planCall(m.cfg, m.price, req, config.seed).reserve));
   }
 
   function tracked(req: CompletionRequest, account?: Ledger): Promise<CompletionResponse> {
@@ -336,10 +339,6 @@ function refused(account: Ledger, req: CompletionRequest, worst: Cost): BudgetEx
   const where = why?.reason === "closed" ? "the budget account is closed" : `the ${why?.scope ?? "total"} ${dimension} cap would be passed`;
   return new BudgetExhaustedError(req.role, dimension, `budget exhausted for a ${req.role} call (${req.sampleKey}): ${where}`);
 }
-
-/** A reply cut by its cap is asked again once with this many times the cap, up to WIDER_CEILING tokens. */
-const WIDER_FACTOR = 4;
-const WIDER_CEILING = 32_768;
 
 /** Responses with impossible usage a model may give before the run stops on it. */
 const SUSPECT_USAGE_LIMIT = 3;

@@ -3,7 +3,15 @@ import type { AddressInfo, Socket } from "node:net";
 
 /** What the fake endpoint does with one request. */
 export type FakeReply =
-  | { kind: "ok"; text?: string; usage?: { prompt_tokens: number; completion_tokens: number } | null; delayMs?: number }
+  | {
+      kind: "ok";
+      /** null sends `content: null` (with a finish_reason that says why, e.g. `length`). */
+      text?: string | null;
+      usage?: { prompt_tokens: number; completion_tokens: number; completion_tokens_details?: { reasoning_tokens: number } } | null;
+      delayMs?: number;
+      /** Default `stop`. */
+      finishReason?: string;
+    }
   | { kind: "status"; status: number; headers?: Record<string, string>; body?: unknown }
   /** Never answer (the client's timeout must fire). */
   | { kind: "hang" }
@@ -142,17 +150,17 @@ function respond(fake: FakeOpenAI, reply: FakeReply, recorded: RecordedRequest, 
     case "null-content":
       return send(res, 200, completion(recorded, null, { prompt_tokens: 1, completion_tokens: 0 }));
     case "ok": {
-      const text = reply.text ?? "ok";
+      const text = reply.text === undefined ? "ok" : reply.text;
       const messages = (recorded.body?.messages ?? []) as { content: string }[];
       const usage =
         reply.usage === null
           ? undefined
-          : (reply.usage ?? { prompt_tokens: messages.reduce((s, m) => s + Math.ceil(m.content.length / 4), 0), completion_tokens: Math.ceil(text.length / 4) });
+          : (reply.usage ?? { prompt_tokens: messages.reduce((s, m) => s + Math.ceil(m.content.length / 4), 0), completion_tokens: Math.ceil((text ?? "").length / 4) });
       const finish = () => {
         fake.served.ok++;
         fake.served.promptTokens += usage?.prompt_tokens ?? 0;
         fake.served.completionTokens += usage?.completion_tokens ?? 0;
-        send(res, 200, completion(recorded, text, usage));
+        send(res, 200, completion(recorded, text, usage, reply.finishReason));
       };
       if (reply.delayMs) setTimeout(finish, reply.delayMs);
       else finish();
@@ -161,13 +169,13 @@ function respond(fake: FakeOpenAI, reply: FakeReply, recorded: RecordedRequest, 
   }
 }
 
-function completion(req: RecordedRequest, content: string | null, usage: { prompt_tokens: number; completion_tokens: number } | undefined) {
+function completion(req: RecordedRequest, content: string | null, usage: { prompt_tokens: number; completion_tokens: number } | undefined, finishReason = "stop") {
   return {
     id: "chatcmpl-fake",
     object: "chat.completion",
     created: 0,
     model: req.body?.model ?? "fake",
-    choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+    choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: finishReason }],
     ...(usage ? { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } } : {}),
   };
 }
