@@ -7,11 +7,13 @@ import { loadCampaign } from "../../src/config/load.js";
 import { runCheck } from "../../src/fitness/checks.js";
 import { loadTaskSuite } from "../../src/fitness/suite.js";
 import { createGateway, type Gateway } from "../../src/llm/gateway.js";
+import { isReasoningModel } from "../../src/llm/capabilities.js";
+import { effectiveParams } from "../../src/llm/params.js";
 import { resolvePrice } from "../../src/llm/prices.js";
 import { RunStore } from "../../src/store/run-store.js";
 
 const DIR = resolve(import.meta.dirname, "../../examples/endpoints");
-const EXAMPLES = ["openai.yaml", "ollama.yaml", "llamacpp.yaml", "vllm.yaml", "openrouter.yaml"];
+const EXAMPLES = ["openai.yaml", "ollama.yaml", "llamacpp.yaml", "vllm.yaml", "openrouter.yaml", "openai-reasoning.yaml"];
 /** Dummy keys: a named variable that is unset would stop the gateway at creation. */
 const ENV = { OPENAI_API_KEY: "sk-dummy", OPENROUTER_API_KEY: "sk-or-dummy", VLLM_API_KEY: "dummy" };
 
@@ -24,7 +26,7 @@ afterAll(async () => {
 });
 
 describe("examples/endpoints", () => {
-  it("holds the five campaigns", () => {
+  it("holds the campaigns", () => {
     expect(readdirSync(DIR).filter((f) => f.endsWith(".yaml") && f !== "tasks.yaml").sort()).toEqual([...EXAMPLES].sort());
   });
 
@@ -57,6 +59,24 @@ describe("examples/endpoints", () => {
     expect(readFileSync(join(DIR, "vllm.yaml"), "utf8")).toContain("VLLM_API_KEY");
     expect(models("openrouter.yaml").every((m) => m.baseURL === "https://openrouter.ai/api/v1" && m.apiKeyEnv === "OPENROUTER_API_KEY")).toBe(true);
     expect(models("openrouter.yaml").map((m) => m.model)).toContain("meta-llama/llama-3.1-8b-instruct");
+  });
+
+  it("the reasoning example's thinker is a reasoning model with caps that leave room to think", () => {
+    const { config } = loadCampaign(join(DIR, "openai-reasoning.yaml"));
+    expect(isReasoningModel(config.models.thinker!)).toBe(true);
+    expect(isReasoningModel(config.models.writer!)).toBe(false);
+    expect(config.fitness).toMatchObject({ answerMaxTokens: 3000, verifierMaxTokens: 3000 });
+    const body = effectiveParams(config.models.thinker!, { role: "user", maxTokens: 3000, temperature: 0.7, sampleKey: "k" }, 1).body;
+    expect(body).toMatchObject({ max_completion_tokens: 3000, reasoning_effort: "low" });
+    expect(body).not.toHaveProperty("temperature");
+  });
+
+  it("llamacpp.yaml gives the server a context that fits the campaign's prompts", () => {
+    const text = readFileSync(join(DIR, "llamacpp.yaml"), "utf8");
+    const flags = /llama-server .*--parallel (\d+) -c (\d+)/.exec(text);
+    expect(flags).not.toBeNull();
+    // The evolver may send ~3,500 prompt tokens and write 2,048: each slot needs 6,144 or more.
+    expect(Number(flags![2]) / Number(flags![1])).toBeGreaterThanOrEqual(6144);
   });
 });
 
