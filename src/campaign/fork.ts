@@ -8,6 +8,7 @@ import type { TaskSuite } from "../fitness/types.js";
 import { RunStore } from "../store/run-store.js";
 import { storedCampaign, type StoredFork } from "./stored.js";
 import { checkSeedBudget, preflight } from "./preflight.js";
+import { markRunning } from "./outcome.js";
 import { execute, inRunFolder, type EvolveOptions, type ForkSource, type RunResult } from "./run.js";
 
 /**
@@ -51,6 +52,7 @@ export async function forkRun(campaignFile: string, opts: EvolveOptions & { from
         store.setMeta("seedHarness", source.loaded.seedHarness);
         store.setMeta("suite", JSON.stringify(suite ?? null));
         store.setMeta("fork", JSON.stringify(fork));
+        markRunning(store);
       });
       begun();
     };

@@ -6,7 +6,7 @@ import { loadCampaign, type LoadedCampaign, type LoadOptions } from "../config/l
 import { loadPreset, type Preset } from "../config/presets.js";
 import { UserError, writeFailureCause } from "../config/errors.js";
 import { showPath } from "../config/read.js";
-import { type Role } from "../config/schema.js";
+import { type CampaignConfig, type Role } from "../config/schema.js";
 import { CommandFitness } from "../fitness/command-fitness.js";
 import { ModuleFitness } from "../fitness/module-fitness.js";
 import type { Cost } from "../budget/types.js";
@@ -29,7 +29,9 @@ import { minibatchOf, taskBound, type WorstCall } from "./bounds.js";
 import { checkSeedBudget, preflight, usedRoles } from "./preflight.js";
 import { lockRunFolder, type RunLock } from "./lock.js";
 import { simFigures } from "./sim-figures.js";
-import { buildSummary, writeSummary, type RunSummary } from "./summary.js";
+import { buildSummary, type RunSummary } from "./summary.js";
+import { failedSummary } from "./failed.js";
+import { markRunning, recordOutcome } from "./outcome.js";
 import { writeReport } from "../report/index.js";
 
 export interface EvolveOptions extends LoadOptions {
@@ -53,6 +55,8 @@ export interface ForkSource {
 export interface RunResult {
   dir: string;
   summary: RunSummary;
+  /** `resume` found the run already completed and changed nothing. */
+  alreadyCompleted?: boolean;
 }
 
 /** Runs a campaign file end to end and leaves a run folder (run.db, summary.json). */
@@ -77,6 +81,7 @@ export async function runCampaign(loaded: LoadedCampaign, opts: EvolveOptions): 
         store.setMeta("campaignFile", loaded.file);
         store.setMeta("seedHarness", loaded.seedHarness);
         store.setMeta("suite", JSON.stringify(suite ?? null));
+        markRunning(store);
       });
       begun();
     };
@@ -198,31 +203,29 @@ function related(a: string, b: string): boolean {
 
 /**
  * Runs (or, on a store that already holds responses, replays and continues) a campaign.
- * `record` writes the campaign into a new run.db once everything the run needs is built,
- * so a setup failure leaves no half-begun run behind.
+ * `begin` starts the attempt once everything the run needs is built (a new run records
+ * its campaign, a resume drops what its replay rebuilds; either marks the run `running`,
+ * see outcome.ts), so a setup failure leaves no half-begun run behind. A run that has begun and then ends with an error writes
+ * summary.json with status `failed` and the cause, and stays resumable.
  */
-export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefined, store: RunStore, opts: EvolveOptions, fork?: ForkSource, record?: () => void): Promise<RunResult> {
+export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefined, store: RunStore, opts: EvolveOptions, fork: ForkSource | undefined, begin: () => void): Promise<RunResult> {
   const started = Date.now();
   const { config } = loaded;
-  let presets: Preset[];
-  let roles: Role[];
-  try {
-    // A replay uses the presets the run started with, even if the preset files changed since.
-    const stored = store.getMeta("presets");
-    presets = stored ? (JSON.parse(stored) as Preset[]) : resolvePresets(loaded);
-    if (!stored) store.setMeta("presets", JSON.stringify(presets));
-    roles = usedRoles(loaded, suite);
-  } catch (e) {
-    store.close();
-    throw e;
-  }
-  const needsSim = [config, ...(fork ? [fork.loaded.config] : [])].some((c) => Object.values(c.models).some((m) => isSimModel(m.model) && !m.baseURL));
-  const sim = needsSim ? await startSimServer({ world: config.sim.world, latencyMs: config.sim.latencyMs }) : undefined;
+  const ledger = new Ledger(budgetCaps(config.budget));
+  // A resumed run began long ago; a new one begins when `begin` records its campaign.
+  let begun = store.getMeta("campaign") !== undefined;
+  let sim: Awaited<ReturnType<typeof startSimServer>> | undefined;
   let gateway: Gateway | undefined;
   let forkGateway: Gateway | undefined;
   let closeFitness: (() => Promise<void>) | undefined;
   try {
-    const ledger = new Ledger(budgetCaps(config.budget));
+    // A replay uses the presets the run started with, even if the preset files changed since.
+    const stored = store.getMeta("presets");
+    const presets: Preset[] = stored ? (JSON.parse(stored) as Preset[]) : resolvePresets(loaded);
+    if (!stored) store.setMeta("presets", JSON.stringify(presets));
+    const roles: Role[] = usedRoles(loaded, suite);
+    const needsSim = [config, ...(fork ? [fork.loaded.config] : [])].some((c) => Object.values(c.models).some((m) => isSimModel(m.model) && !m.baseURL));
+    sim = needsSim ? await startSimServer({ world: config.sim.world, latencyMs: config.sim.latencyMs }) : undefined;
     gateway = createGateway({ config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env, baseDir: dirname(loaded.file) });
     const g = gateway;
     const built = buildEvaluator(loaded, suite, store, g, opts.signal);
@@ -272,7 +275,8 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
         },
       };
     }
-    record?.();
+    begin();
+    begun = true;
     let result: StrategyResult;
     try {
       result = await runStrategy(ctx);
@@ -289,9 +293,12 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
       sim: suite ? simFigures(config, suite, result) : undefined,
       durationMs: Date.now() - started,
     });
-    writeSummary(opts.out, summary);
+    recordOutcome(store, opts.out, summary);
     await writeReportQuietly(opts.out);
     return { dir: opts.out, summary };
+  } catch (e) {
+    if (begun) await recordFailure(e, { config, seedHarness: loaded.seedHarness, store, ledger, secrets: secretsOf([config, fork?.loaded.config], opts.env ?? process.env), durationMs: Date.now() - started }, opts.out);
+    throw e;
   } finally {
     await closeFitness?.();
     await forkGateway?.close();
@@ -373,6 +380,38 @@ function stoppedBeforeSeed(text: string): StrategyResult {
 function stoppable(complete: Complete, signal: AbortSignal | undefined): Complete {
   if (!signal) return complete;
   return (req) => (signal.aborted ? Promise.reject(new RunStoppedError()) : complete(req));
+}
+
+/** Errors that ended a run after it began, and the run folder whose summary.json now says so (for the CLI's hint). */
+const failedRuns = new WeakMap<object, string>();
+
+/** The run folder `e` ended as `failed`, when it ended one. */
+export function failedRunFolder(e: unknown): string | undefined {
+  return typeof e === "object" && e !== null ? failedRuns.get(e) : undefined;
+}
+
+/**
+ * Writes the failed run's summary (and report) from what run.db holds. Best effort: the
+ * error that ended the run is the one to report, even if the disk that caused it takes this too.
+ */
+async function recordFailure(error: unknown, args: Omit<Parameters<typeof failedSummary>[0], "error">, dir: string): Promise<void> {
+  try {
+    recordOutcome(args.store, dir, failedSummary({ ...args, error }));
+  } catch {
+    return;
+  }
+  if (typeof error === "object" && error !== null) failedRuns.set(error, dir);
+  try {
+    await writeReport(dir);
+  } catch {
+    // one line on stderr: the error's; `harness-evolve report` can draw it later
+  }
+}
+
+/** The API keys the campaigns' models read from the environment: never written into a summary. */
+function secretsOf(configs: readonly (CampaignConfig | undefined)[], env: Record<string, string | undefined>): string[] {
+  const keys = configs.flatMap((c) => Object.values(c?.models ?? {}).map((m) => (m.apiKeyEnv ? env[m.apiKeyEnv] : undefined)));
+  return keys.filter((k): k is string => typeof k === "string" && k !== "");
 }
 
 /** The report is a view of the run: if it cannot be drawn, the run still stands, and `report <run-dir>` can retry. */

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Ledger } from "../budget/ledger.js";
 import type { CampaignConfig, Role } from "../config/schema.js";
@@ -118,8 +118,22 @@ export function buildSummary(args: {
   };
 }
 
+export const SUMMARY_FILE = "summary.json";
+
+/** Written whole or not at all (through a temporary file): a full disk must not leave half a summary behind. */
 export function writeSummary(dir: string, summary: RunSummary): string {
-  const file = join(dir, "summary.json");
-  writeFileSync(file, JSON.stringify(summary, null, 2) + "\n");
+  const file = join(dir, SUMMARY_FILE);
+  const tmp = `${file}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify(summary, null, 2) + "\n");
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // the failed write is the error to report
+    }
+    throw e;
+  }
   return file;
 }

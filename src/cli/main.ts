@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { evolve, type RunResult } from "../campaign/run.js";
+import { evolve, failedRunFolder, type RunResult } from "../campaign/run.js";
 import { resume } from "../campaign/resume.js";
 import { forkRun } from "../campaign/fork.js";
 import type { RunEvent } from "../search/context.js";
@@ -50,8 +50,10 @@ program
   .argument("<run-dir>")
   .option("--json", "print summary.json on stdout, no progress")
   .option("--in-process", "run islands in this thread instead of worker threads")
-  .action(async (dir: string, o: { json?: boolean; inProcess?: boolean }) => {
-    await withDisplay(o.json, dir, (onEvent, signal) => resume(dir, { onEvent, signal, inProcessIslands: o.inProcess }));
+  // For tests that check a replay reproduces the run: a completed run is otherwise left as it is.
+  .addOption(new Option("--replay-completed", "replay a completed run from its cache").hideHelp())
+  .action(async (dir: string, o: { json?: boolean; inProcess?: boolean; replayCompleted?: boolean }) => {
+    await withDisplay(o.json, dir, (onEvent, signal) => resume(dir, { onEvent, signal, inProcessIslands: o.inProcess, replayCompleted: o.replayCompleted }));
   });
 
 program
@@ -142,10 +144,22 @@ async function withDisplay(json: boolean | undefined, out: string, go: (onEvent:
   process.on("SIGINT", sigint);
   process.on("SIGTERM", sigterm);
   try {
-    const { summary } = await go((e) => display?.onEvent(e), controller.signal);
+    let result: RunResult;
+    try {
+      result = await go((e) => display?.onEvent(e), controller.signal);
+    } catch (e) {
+      // Still one line: where the failed run waits, then the cause (last, as in every error line).
+      const dir = failedRunFolder(e);
+      if (dir !== undefined) (e as Error).message = `${dir} failed (summary.json written; once the cause is fixed: harness-evolve resume ${dir}): ${(e as Error).message}`;
+      throw e;
+    }
+    const { summary } = result;
     display?.stop();
     if (json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
-    else printSummary(summary, out);
+    else {
+      if (result.alreadyCompleted) process.stderr.write(`${out} completed already; nothing to resume, nothing changed\n`);
+      printSummary(summary, out);
+    }
     if (summary.status === "stopped") process.stderr.write(`stopped. Continue with: harness-evolve resume ${out}\n`);
     if (summary.status === "failed") process.exitCode = 1;
   } finally {

@@ -136,8 +136,8 @@ describe.each([
     expect(kills).toBeGreaterThanOrEqual(1);
     expectSameRun(join(dir, "killed"), reference, "jittered, SIGKILLed and resumed");
 
-    // Resuming a finished run replays it from the cache: nothing new is paid, nothing changes.
-    await cli(["resume", join(dir, "killed")]);
+    // Replaying a finished run from the cache (on purpose: a plain resume leaves it alone): nothing new is paid, nothing changes.
+    await cli(["resume", join(dir, "killed"), "--replay-completed"]);
     expectSameRun(join(dir, "killed"), reference, "a finished run resumed");
   }, 900_000);
 });

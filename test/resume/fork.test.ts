@@ -47,8 +47,8 @@ describe("fork", () => {
     expect(rows<{ n: number }>(b, "SELECT COUNT(*) AS n FROM calls WHERE cached = 0")[0]!.n).toBeGreaterThan(0);
     expect(summary.budget.charged.calls).toBeLessThanOrEqual(5000);
 
-    // A forked run resumes like any other (it replays both parts from its own cache).
-    const again = await resume(b, { inProcessIslands: true });
+    // A forked run replays like any other (both parts from its own cache); a completed one only when asked to.
+    const again = await resume(b, { inProcessIslands: true, replayCompleted: true });
     expect(again.summary.best).toEqual(summary.best);
     expect(again.summary.spend.calls - again.summary.spend.cachedCalls).toBe(summary.spend.calls - summary.spend.cachedCalls);
   }, 180_000);
