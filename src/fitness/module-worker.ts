@@ -9,6 +9,8 @@ import seedrandom from "seedrandom";
 import type { ChatMessage } from "../llm/types.js";
 import { describeValue, fitnessFunctionOf, scoreProblem, toTaskResults, type FitnessCallOptions, type FitnessFn, type FitnessModuleContext } from "./define.js";
 import type { FromModuleWorker, ModuleWorkerData, ToModuleWorker } from "./module-fitness.js";
+import { loadFailure } from "./module-load-error.js";
+import { ownExports, registerModuleHooks } from "./module-register.js";
 
 if (!parentPort) throw new Error("module-worker must run in a worker thread");
 const port = parentPort;
@@ -29,11 +31,15 @@ async function load(): Promise<FitnessFn> {
       throw new LoadError(`loading a TypeScript fitness module needs the tsx package (npm install tsx), or compile it to .js: ${messageOf(e)}`);
     }
   }
+  // After tsx: `harness-evolve` resolves to this engine from anywhere on disk (module-hooks.ts).
+  const own = ownExports();
+  const url = pathToFileURL(file).href;
+  registerModuleHooks({ ...own, module: url });
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    mod = (await import(url)) as { default?: unknown };
   } catch (e) {
-    throw new LoadError(`cannot load the module: ${messageOf(e)}`);
+    throw new LoadError(loadFailure(e, file, own.name));
   }
   const exported = mod.default;
   // A CommonJS module's exports arrive as `default`; its own `default` (transpiled ESM) is one level down.
