@@ -153,7 +153,7 @@ describe("permanent faults stop the run at the first request, with a one-line me
     );
     const err = (await run(fake, FAST_RETRIES).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(Error);
-    expect(err.message).toMatch(/model 'judge' \(fake-judge at .*\): 400 bad request \(Unsupported parameter.*\) — check models\.judge\.params/);
+    expect(err.message).toMatch(/model 'judge' \(fake-judge at .*\): 400 bad request \(Unsupported parameter.*\) — set models\.judge\.reasoning: true \(the cap is then sent as max_completion_tokens\)/);
     expect(err.message).not.toContain("\n");
     const judge = perBody(fake, "fake-judge");
     expect(judge.length).toBeGreaterThan(0);
