@@ -233,7 +233,9 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
     const evaluator = built.evaluator;
     const emit = (event: RunEvent) => {
       store.appendEvent(event.type, event);
-      opts.onEvent?.(event);
+      if (event.type !== "generation") return opts.onEvent?.(event);
+      const { truncated, empty, refused, promptCut } = g.stats();
+      opts.onEvent?.({ ...event, replies: { truncated, empty, refused, promptCut } });
     };
     const ctx: SearchContext = {
       turnBound: turnBound(g, evaluator, loaded.seedHarness),
@@ -358,8 +360,8 @@ function buildEvaluator(loaded: LoadedCampaign, suite: TaskSuite | undefined, st
 
 /** The gateway's worst case for one call of a role (max over the role's models). */
 
-/** A few example task inputs, shown to evolvers. */
-function taskContext(suite: TaskSuite | undefined): string {
+/** A few example task inputs, shown to evolvers (also by `models check`, to send what the run sends). */
+export function taskContext(suite: TaskSuite | undefined): string {
   return (suite?.tasks ?? [])
     .filter((t) => t.split === "train")
     .slice(0, 3)
@@ -432,7 +434,8 @@ function runStrategy(ctx: SearchContext): Promise<StrategyResult> {
   }
 }
 
-function resolvePresets(loaded: LoadedCampaign): Preset[] {
+/** The island presets of a campaign, one per island (none for a baseline); `models check` sends their temperatures too. */
+export function resolvePresets(loaded: LoadedCampaign): Preset[] {
   const s = loaded.config.strategy;
   if (s.name !== "islands") return [];
   const names = s.presets.length ? s.presets : ["balanced"];

@@ -26,8 +26,14 @@ export interface RunSummary {
   candidates: number;
   best: ScoredHarness;
   seedHarness: Omit<ScoredHarness, "text" | "id"> & { id: string };
-  /** Paid to endpoints by this run (cache hits cost nothing), and how many calls were served from cache. */
-  spend: RoleSpend & { byRole: Record<Role, RoleSpend> };
+  /**
+   * Paid to endpoints by this run (cache hits cost nothing), and how many calls were served
+   * from cache. `truncated`, `empty`, `refused`: distinct responses that were not answers (cut
+   * at the output cap, empty, refusals or tool calls without text; a cut reply a reasoning
+   * model was asked again with a wider cap counts too); `promptCut`: responses whose reported
+   * prompt tokens show the server cut the prompt. Details in run.db (responses.kind, `prompt_cut` events).
+   */
+  spend: RoleSpend & { byRole: Record<Role, RoleSpend>; truncated: number; empty: number; refused: number; promptCut: number };
   /** What the budget was charged (cache hits at their stored cost, so a replay spends the same) against its caps. */
   budget: { caps: { usd?: number; tokens?: number; calls?: number }; charged: { usd: number; tokens: number; calls: number } };
   islands: IslandStats[];
@@ -81,6 +87,7 @@ export function buildSummary(args: {
   durationMs: number;
 }): RunSummary {
   const totals = args.store.callTotals();
+  const kinds = args.store.replyKinds();
   const charged = args.ledger.spent().total;
   const { text: _t, ...seedView } = args.seedHarness;
   return {
@@ -96,6 +103,10 @@ export function buildSummary(args: {
     spend: {
       ...roleSpend(totals),
       byRole: { evolver: roleSpend(totals.byRole.evolver), user: roleSpend(totals.byRole.user), verifier: roleSpend(totals.byRole.verifier) },
+      truncated: kinds.truncated ?? 0,
+      empty: kinds.empty ?? 0,
+      refused: (kinds.refusal ?? 0) + (kinds.tool_calls ?? 0),
+      promptCut: args.store.events("prompt_cut").length,
     },
     budget: {
       caps: { usd: args.config.budget.usd, tokens: args.config.budget.tokens, calls: args.config.budget.calls },

@@ -8,6 +8,13 @@ export interface Display {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
+/** ", 12 replies cut at the cap, 3 empty": only what happened. */
+function repliesNote(r: Extract<RunEvent, { type: "generation" }>["replies"]): string {
+  if (!r) return "";
+  const parts = [r.truncated ? `${r.truncated} replies cut at the cap` : "", r.empty ? `${r.empty} empty replies` : "", r.refused ? `${r.refused} refusals` : "", r.promptCut ? `${r.promptCut} prompts cut by the server` : ""].filter(Boolean);
+  return parts.length ? `, ${parts.join(", ")}` : "";
+}
+
 /** Plain lines, one per event: for logs, CI and pipes. */
 export function plainDisplay(write: (line: string) => void = (l) => process.stderr.write(l + "\n")): Display {
   return {
@@ -18,7 +25,7 @@ export function plainDisplay(write: (line: string) => void = (l) => process.stde
           break;
         case "generation":
           write(
-            `generation ${e.generation + 1}/${e.generations}: ${e.children} new, ${e.rejected} duplicates, ${e.failed} failed, $${e.spend.usd.toFixed(4)} charged | ` +
+            `generation ${e.generation + 1}/${e.generations}: ${e.children} new, ${e.rejected} duplicates, ${e.failed} failed${repliesNote(e.replies)}, $${e.spend.usd.toFixed(4)} charged | ` +
               e.islands.map((i) => `island ${i.id} (${i.preset}) best ${pct(i.bestScore)} mean ${pct(i.meanScore)} div ${i.diversity.toFixed(2)}`).join(" | "),
           );
           break;
@@ -55,7 +62,7 @@ export function liveDisplay(): Display {
       if (e.type === "seed") gens.update(0, { info: `seed val ${pct(e.val)}` });
       if (e.type === "generation") {
         gens.setTotal(e.generations);
-        gens.update(e.generation + 1, { info: `${e.children} new, ${e.rejected} dup, ${e.failed} failed` });
+        gens.update(e.generation + 1, { info: `${e.children} new, ${e.rejected} dup, ${e.failed} failed${repliesNote(e.replies)}` });
         budget.update(Math.round(e.spend.fraction * 100), {
           info: `$${e.spend.usd.toFixed(4)} charged, ${e.spend.calls} calls | evolver $${e.spend.byRole.evolver.toFixed(4)} user $${e.spend.byRole.user.toFixed(4)} verifier $${e.spend.byRole.verifier.toFixed(4)}`,
         });

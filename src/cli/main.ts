@@ -179,9 +179,22 @@ function printSummary(s: RunSummary, dir: string): void {
     `best        val ${pct(s.best.valScore)}  test ${pct(s.best.testScore)}  (${s.best.id}, ${s.best.hash})`,
     ...(s.simOptimum !== undefined ? [`sim optimum ${pct(s.simOptimum)} expected val success (simulated models, not real ones)`] : []),
     `spend       $${s.spend.usd.toFixed(4)}  ${s.spend.calls} calls (${s.spend.cachedCalls} cached)  ${s.spend.inputTokens + s.spend.outputTokens} tokens  ${(s.durationMs / 1000).toFixed(1)} s`,
+    ...nonAnswerLine(s),
     `run folder  ${dir}   (best harness: harness-evolve best ${dir}; report: ${join(dir, "report.html")})`,
   ];
   process.stderr.write(lines.join("\n") + "\n");
+}
+
+/** Replies that were not answers, when there were any: they fail their tasks, so a low score may be them, not the harness. */
+function nonAnswerLine(s: RunSummary): string[] {
+  const { truncated, empty, refused, promptCut } = s.spend;
+  const parts = [
+    truncated ? `${truncated} cut at the output cap` : "",
+    empty ? `${empty} empty` : "",
+    refused ? `${refused} refusals or tool calls` : "",
+    promptCut ? `${promptCut} prompts cut by the server` : "",
+  ].filter(Boolean);
+  return parts.length ? [`replies     ${parts.join(", ")} (not answers: see summary.json spend and the report)`] : [];
 }
 
 program.parseAsync(process.argv).catch((e: unknown) => {

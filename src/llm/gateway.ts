@@ -217,6 +217,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
       countCall(m.stats, { ...rec, inputTokens: use.inputTokens, outputTokens: use.outputTokens, costUsd: use.costUsd }, cached);
       if (use.suspect) noteSuspectUsage(m, rec, use);
       if (!rec.usageEstimated) promptCuts.note(m, rec, req.messages, store);
+      // Every reply that was not an answer, a cut one then asked again wider included.
+      if (rec.kind === "truncated") m.stats.truncated++;
+      else if (rec.kind === "empty") m.stats.empty++;
+      else if (rec.kind !== "answer") m.stats.refused++;
       return {
         text: rec.text,
         kind: rec.kind,

@@ -28,9 +28,6 @@ export class NonAnswerWatch {
   constructor(private readonly config: CampaignConfig) {}
 
   note(m: WatchedModel, role: Role, res: CompletionResponse, req: CompletionRequest): void {
-    if (res.kind === "truncated") m.stats.truncated++;
-    else if (res.kind === "empty") m.stats.empty++;
-    else if (res.kind !== "answer") m.stats.refused++;
     const key = `${m.key}\u0000${role}`;
     const n = this.seen.get(key) ?? { total: 0, truncated: 0, empty: 0, refused: 0 };
     this.seen.set(key, n);

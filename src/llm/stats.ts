@@ -20,7 +20,7 @@ export interface ModelStats {
   estimatedUsage: number;
   /** Answers whose reported usage passed what the call could cost (charged at the bound). */
   suspectUsage: number;
-  /** Final replies cut at the output cap (after the wider retry), empty, or refusals / tool calls without text. */
+  /** Uses of replies cut at the output cap (a cut reply then asked again wider included), empty, or refusals / tool calls without text. */
   truncated: number;
   empty: number;
   refused: number;

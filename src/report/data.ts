@@ -76,6 +76,8 @@ export interface ReportModel {
   failures: FailureRow[];
   /** User code past its limit twice (js checks; module or command evaluations), from run.db's verdicts. */
   timeouts: { checks: number; evaluations: number };
+  /** Responses that were not answers, and prompts a server cut (summary.json spend; 0 in runs before they were counted). */
+  replies: { truncated: number; empty: number; refused: number; promptCut: number };
 }
 
 /** Samples per role on the spend-over-time curve. */
@@ -147,6 +149,12 @@ export function readRun(runDir: string): ReportModel {
       lineage: ancestry(bestId, candidates, scores),
       failures: failures(events.filter((e) => e.type === "failure").map((e) => e.p), candidates),
       timeouts: timeoutCounts(verdictTimeouts(db)),
+      replies: {
+        truncated: summary?.spend.truncated ?? 0,
+        empty: summary?.spend.empty ?? 0,
+        refused: summary?.spend.refused ?? 0,
+        promptCut: summary?.spend.promptCut ?? 0,
+      },
     };
   } finally {
     db.close();

@@ -134,10 +134,23 @@ function timeouts(m: ReportModel): string {
   return note(`Time-outs (past the limit, then again on a retry alone): ${n(checks, "check")}, ${n(evaluations, "evaluation")}.`);
 }
 
+/** Replies that were not answers fail their tasks: a low score may be them, not the harness. Said only when there were any. */
+function nonAnswers(m: ReportModel): string {
+  const { truncated, empty, refused, promptCut } = m.replies;
+  const parts = [
+    truncated ? `${truncated} cut at the output cap (finish_reason length)` : "",
+    empty ? `${empty} empty` : "",
+    refused ? `${refused} refusals or tool calls without text` : "",
+    promptCut ? `${promptCut} whose prompt the server cut` : "",
+  ].filter(Boolean);
+  if (parts.length === 0) return "";
+  return note(`Replies that were not answers (each failed its task): ${parts.join(", ")}. Raise fitness.answerMaxTokens / verifierMaxTokens or the server's context if these are many.`);
+}
+
 function failures(m: ReportModel): string {
-  if (m.failures.length === 0) return note("No candidate failed.") + timeouts(m);
+  if (m.failures.length === 0) return note("No candidate failed.") + timeouts(m) + nonAnswers(m);
   const rows = m.failures.map((x) => [`<code>${esc(x.id)}</code>`, esc(x.generation ?? "–"), esc(x.island ?? "–"), esc(x.operator ?? "–"), `<span class="reason">${esc(x.reason)}</span>`]);
-  return note(`${m.failures.length} candidate${m.failures.length === 1 ? "" : "s"} failed or were rejected.`) + timeouts(m) + table(["Candidate", "Generation", "Island", "Operator", "Reason"], rows, "failures");
+  return note(`${m.failures.length} candidate${m.failures.length === 1 ? "" : "s"} failed or were rejected.`) + timeouts(m) + nonAnswers(m) + table(["Candidate", "Generation", "Island", "Operator", "Reason"], rows, "failures");
 }
 
 export function renderHtml(m: ReportModel, f: Figures): string {

@@ -22,6 +22,11 @@ export type RunEvent =
       budgetHit: boolean;
       /** What the budget has been charged so far, and the fraction of its tightest cap (0 when uncapped). */
       spend: { usd: number; tokens: number; calls: number; fraction: number; byRole: Record<Role, number> };
+      /**
+       * Replies so far that were not answers (this process's uses), added for the live display
+       * only: never stored, since a resumed run counts afresh.
+       */
+      replies?: { truncated: number; empty: number; refused: number; promptCut: number };
     }
   | { type: "migration"; generation: number; copies: number }
   | { type: "reset"; generation: number; islands: number[] }

@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import { ROLES, type Role } from "../config/schema.js";
 import { UserError } from "../config/errors.js";
 import { ADDED_COLUMNS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
-import type { CallRecord, CallTotals, CandidateRecord, CandidateStatus, EvaluationRecord, EventRecord, NewCandidate, NewEvaluation, ResponseRecord, SpendTotals } from "./types.js";
+import type { CallRecord, CallTotals, CandidateRecord, CandidateStatus, EvaluationRecord, EventRecord, NewCandidate, NewEvaluation, ReplyKind, ResponseRecord, SpendTotals } from "./types.js";
 import { emptyTotals, toCall, toCandidate, toEvaluation, toResponse, type Row } from "./rows.js";
 
 export const RUN_DB = "run.db";
@@ -163,6 +163,15 @@ export class RunStore {
 
   calls(): CallRecord[] {
     return (this.stmt("SELECT * FROM calls ORDER BY id").all() as Row[]).map(toCall);
+  }
+
+  /** Distinct responses this run's calls used, by what they were (answer, truncated, ...): each counted once however often it was used. */
+  replyKinds(): Partial<Record<ReplyKind, number>> {
+    const rows = this.stmt(
+        "SELECT r.kind AS kind, COUNT(*) AS n FROM responses r WHERE r.cache_key IN (SELECT DISTINCT cache_key FROM calls) GROUP BY r.kind",
+      )
+      .all() as { kind: ReplyKind; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
   }
 
   callTotals(): CallTotals {

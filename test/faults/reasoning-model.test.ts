@@ -3,6 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { evolve } from "../../src/campaign/run.js";
+import { plainDisplay } from "../../src/cli/display.js";
 import { RETRY_BASE_ENV } from "../../src/llm/endpoint.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai-server.js";
 import { faultCampaign, gradedModelReply } from "../helpers/fault-campaign.js";
@@ -54,8 +55,14 @@ describe("an OpenAI-style reasoning model", () => {
     // medium effort thinks 1,200 tokens: a 400-token cap cuts every answer; 4 x 400 = 1,600 fits.
     const { dir, file } = await reasoningCampaign({ reasoningEffort: "medium" }, { fitness: { type: "tasks", minibatch: 4, answerMaxTokens: 400 } });
     const out = join(dir, "run");
-    const { summary } = await evolve(file, { out, inProcessIslands: true, env: ENV });
+    const lines: string[] = [];
+    const display = plainDisplay((l) => lines.push(l));
+    const { summary } = await evolve(file, { out, inProcessIslands: true, env: ENV, onEvent: (e) => display.onEvent(e) });
     expect(summary.status).toBe("completed");
+    // Counted once per response in summary.json, said in the report and on the live lines.
+    expect(summary.spend.truncated).toBe(kinds(out).truncated);
+    expect(readFileSync(join(out, "report.html"), "utf8")).toMatch(new RegExp(`Replies that were not answers \\(each failed its task\\): ${summary.spend.truncated} cut at the output cap`));
+    expect(lines.some((l) => /^generation 1\/2: .*\d+ replies cut at the cap/.test(l))).toBe(true);
     const caps = fake!.requests.filter((r) => !JSON.stringify(r.body.messages).includes("<operator>") && !JSON.stringify(r.body.messages).includes("<rubric>")).map((r) => r.body.max_completion_tokens);
     expect(new Set(caps)).toEqual(new Set([400, 1600]));
     expect(kinds(out).truncated).toBeGreaterThan(0);
