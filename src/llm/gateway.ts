@@ -284,6 +284,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     async close() {
       closed = true;
       await Promise.allSettled([...running]);
+      // In-process models (gguf:) free their memory; HTTP endpoints hold nothing.
+      await Promise.allSettled([...models.values()].map((m) => m.endpoint.close?.()));
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { ModelConfig, Price } from "../config/schema.js";
+import { isGgufModel } from "./gguf.js";
 import { isSimModel, simPrice } from "./sim-prices.js";
 
 /**
@@ -79,7 +80,7 @@ export function tablePrice(model: string, table: Readonly<Record<string, Price>>
   return undefined;
 }
 
-export type PriceSource = "campaign" | "sim" | "table" | "unknown";
+export type PriceSource = "campaign" | "sim" | "table" | "local" | "unknown";
 
 export interface ResolvedPrice {
   price: Price | undefined;
@@ -88,9 +89,13 @@ export interface ResolvedPrice {
   tableName?: string;
 }
 
-/** A model's price: the campaign's `price`, else the sim's, else the built-in table's, else unknown. */
+/**
+ * A model's price: the campaign's `price`, else 0 for a local `gguf:` model, else the sim's,
+ * else the built-in table's, else unknown.
+ */
 export function resolvePrice(cfg: Pick<ModelConfig, "model" | "price">): ResolvedPrice {
   if (cfg.price) return { price: cfg.price, source: "campaign" };
+  if (isGgufModel(cfg.model)) return { price: LOCAL_PRICE, source: "local" };
   if (isSimModel(cfg.model)) {
     const price = simPrice(cfg.model);
     return price ? { price, source: "sim" } : { price: undefined, source: "unknown" };
@@ -99,7 +104,10 @@ export function resolvePrice(cfg: Pick<ModelConfig, "model" | "price">): Resolve
   return hit ? { price: hit.price, source: "table", tableName: hit.name } : { price: undefined, source: "unknown" };
 }
 
-/** `campaign`, `built-in table (2025-08)`, `sim` or `unknown`: where a price came from, for people. */
+/** What a model run in this process costs unless the campaign prices it. */
+const LOCAL_PRICE: Price = { inputPerM: 0, outputPerM: 0 };
+
+/** `campaign`, `built-in table (2025-08)`, `sim`, `local` or `unknown`: where a price came from, for people. */
 export function priceSourceLabel(r: ResolvedPrice): string {
   return r.source === "table" ? `built-in table (${PRICE_TABLE_DATE})` : r.source;
 }
