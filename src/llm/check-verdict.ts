@@ -59,6 +59,6 @@ function capSetting(role: Role, key: string, cfg: ModelConfig, config: CampaignC
 
 const PARSE_ADVICE: Record<Role, string> = {
   evolver: "the run retries a proposal 3 times, then drops it: an evolver that never writes one <harness> block proposes nothing; use a stronger model for the evolver role",
-  user: "answers without a `Final answer:` line are checked whole and rarely pass: make the seed harness ask for that line",
+  user: "the task prompt asks for that line; answers without it are checked whole and rarely pass: state it in the seed harness too, or use a stronger model",
   verifier: "a judgement without a `Score: N/10` line is retried once, then scores 0: use a stronger model for the verifier role",
 };
