@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
@@ -27,13 +27,17 @@ beforeEach(async () => {
     return genericModelReply(req);
   };
 });
+/** Campaign folders the test made (and the run folder inside one): removed after each test. */
+const made: string[] = [];
 afterEach(async () => {
   await fake.close();
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 /** A campaign on the endpoint examples' tasks and seed harness; `roles` default to the first model for all three. */
 function campaignFile(models: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), "he-check-"));
+  made.push(dir);
   copyFileSync(join(ENDPOINTS, "tasks.yaml"), join(dir, "tasks.yaml"));
   copyFileSync(join(ENDPOINTS, "seed-harness.md"), join(dir, "seed-harness.md"));
   const first = Object.keys(models)[0]!;
@@ -85,6 +89,7 @@ describe("checkModels sends what the run sends", () => {
         strategy: { name: "islands", islands: 2, generations: 1, conversations: 3, turns: 1, presets: ["explorer", "refiner"], nearDuplicate: 1, finalists: 1 },
       },
     });
+    made.push(dir);
     await evolve(file, { out: join(dir, "run"), inProcessIslands: true, env: ENV });
     const run = fake.requests.map((r) => r.body as Body);
     fake.requests.length = 0;
@@ -140,7 +145,9 @@ describe("checkModels on a reasoning model", () => {
   function reasoningCampaign(params: Record<string, unknown>, fitness: Record<string, unknown>) {
     fake.fallback = reasoningModel(gradedModelReply);
     const only = Object.fromEntries(["writer", "agent", "judge"].map((k) => [k, { model: "o4-mini", params }]));
-    return faultCampaign(fake.baseURL, { only, extra: { fitness: { type: "tasks", minibatch: 4, ...fitness }, budget: { usd: 50 } } });
+    const campaign = faultCampaign(fake.baseURL, { only, extra: { fitness: { type: "tasks", minibatch: 4, ...fitness }, budget: { usd: 50 } } });
+    made.push(campaign.dir);
+    return campaign;
   }
 
   it("reports each role whose cap is too small FAILED, with finish_reason length and the setting to raise", async () => {
