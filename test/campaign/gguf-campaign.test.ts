@@ -124,7 +124,7 @@ describe("a campaign on a tiny random-weight GGUF model, in-process", () => {
       expect(c.key).toBe("tiny");
       expect(c.priceSource).toBe("local");
       expect(c.usage).toMatchObject({ inputTokens: expect.any(Number), outputTokens: expect.any(Number) });
-      expect(["stop", "length"]).toContain(c.finishReason);
+      if (c.finishReason !== undefined) expect(["stop", "length"]).toContain(c.finishReason);
       // A garbage reply may fail to parse (that is the check's verdict on this model); the engine itself must not fail.
       if (!c.ok) expect(c.parsed, c.error).toBe(false);
     }
