@@ -50,6 +50,12 @@ export interface RunSummary {
    */
   usageSuspect: number;
   /**
+   * Candidates that failed, by where: `proposals` (the evolver's reply did not parse or its
+   * call failed: a model that cannot follow the operator format shows here), `evaluations`
+   * (the fitness failed on the candidate), `other`. Counted from run.db's `failure` events, which hold the reasons.
+   */
+  failures: { proposals: number; evaluations: number; other: number };
+  /**
    * The anytime curve: after each generation (or round), the budget charged so far and the
    * best train score reached; for simulated campaigns also that harness's noise-free
    * expected val success.
@@ -115,6 +121,7 @@ export function buildSummary(args: {
     islands: args.islands.map((i) => ({ ...i, bestScore: round(i.bestScore), meanScore: round(i.meanScore), diversity: round(i.diversity) })),
     timeouts: timeoutCounts(args.store.verdictTimeouts()),
     usageSuspect: args.store.events("usage_suspect").length,
+    failures: failureCounts(args.store.events("failure").map((e) => (e.payload as { reason?: unknown }).reason)),
     anytime: args.anytime.map((p, i) => ({
       round: p.round,
       usd: round(p.usd),
@@ -127,6 +134,18 @@ export function buildSummary(args: {
     durationMs: Math.round(args.durationMs),
     finishedAt: new Date().toISOString(),
   };
+}
+
+/** Failure reasons start with where the candidate failed (see search/island-generation.ts). */
+function failureCounts(reasons: readonly unknown[]): RunSummary["failures"] {
+  const out = { proposals: 0, evaluations: 0, other: 0 };
+  for (const r of reasons) {
+    const text = typeof r === "string" ? r : "";
+    if (text.startsWith("proposal failed:")) out.proposals++;
+    else if (text.startsWith("evaluation failed:")) out.evaluations++;
+    else out.other++;
+  }
+  return out;
 }
 
 export const SUMMARY_FILE = "summary.json";

@@ -94,6 +94,8 @@ describe("a campaign on a tiny random-weight GGUF model, in-process", () => {
     const failures = query<{ payload: string }>(whole, "SELECT payload FROM events WHERE type = 'failure'").map((e) => JSON.parse(e.payload) as { reason: string });
     expect(failures.length).toBeGreaterThan(0);
     for (const f of failures) expect(f.reason).toMatch(/^proposal failed: .*no <(harness|critique)> block \(\d+ attempts?\)/);
+    // summary.json counts them where a script can read them.
+    expect(reference.failures).toEqual({ proposals: failures.length, evaluations: 0, other: 0 });
     // Every failed step asked three times: the evolver's unparsable replies are all in run.db.
     const evolver = query<{ n: number }>(whole, "SELECT COUNT(*) AS n FROM responses WHERE role = 'evolver'")[0]!.n;
     expect(evolver).toBeGreaterThanOrEqual(failures.length * 3);
