@@ -72,6 +72,8 @@ const results = [
   rebase(tiersMarkdown(tiers), tiersOut),
   rebase(allocationMarkdown(allocation), allocationOut),
   rebase(`${verifierStudyMarkdown(study)}\n![verifier agreement](verifier.svg)\n`, verifierOut),
+  // The engine benchmark runs on its own (npm run bench:engine): its last table is embedded as it was measured.
+  ...(existsSync(here("results/engine/engine.md")) ? [readFileSync(here("results/engine/engine.md"), "utf8").replace("](profile.md)", "](results/engine/profile.md)")] : []),
 ].join("\n");
 writeFileSync(here("RESULTS.md"), results);
 process.stderr.write(`wrote ${here("RESULTS.md")}\n`);
