@@ -23,7 +23,7 @@ import { CandidateEvaluator } from "../search/evaluator.js";
 import { runIslands } from "../search/islands.js";
 import { runBaseline } from "../search/baselines.js";
 import { isSimModel } from "../sim/models.js";
-import { startSimServer } from "../sim/server.js";
+import { startSimServerThread } from "../sim/server-thread.js";
 import { RUN_DB, RunStore } from "../store/run-store.js";
 import { minibatchOf, taskBound, type WorstCall } from "./bounds.js";
 import { checkSeedBudget, preflight, usedRoles } from "./preflight.js";
@@ -214,7 +214,7 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
   const ledger = new Ledger(budgetCaps(config.budget));
   // A resumed run began long ago; a new one begins when `begin` records its campaign.
   let begun = store.getMeta("campaign") !== undefined;
-  let sim: Awaited<ReturnType<typeof startSimServer>> | undefined;
+  let sim: Awaited<ReturnType<typeof startSimServerThread>> | undefined;
   let gateway: Gateway | undefined;
   let forkGateway: Gateway | undefined;
   let closeFitness: (() => Promise<void>) | undefined;
@@ -225,7 +225,7 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
     if (!stored) store.setMeta("presets", JSON.stringify(presets));
     const roles: Role[] = usedRoles(loaded, suite);
     const needsSim = [config, ...(fork ? [fork.loaded.config] : [])].some((c) => Object.values(c.models).some((m) => isSimModel(m.model) && !m.baseURL));
-    sim = needsSim ? await startSimServer({ world: config.sim.world, latencyMs: config.sim.latencyMs }) : undefined;
+    sim = needsSim ? await startSimServerThread({ world: config.sim.world, latencyMs: config.sim.latencyMs }) : undefined;
     gateway = createGateway({ config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env, baseDir: dirname(loaded.file) });
     const g = gateway;
     const built = buildEvaluator(loaded, suite, store, g, opts.signal);
