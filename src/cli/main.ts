@@ -7,6 +7,7 @@ import { resume } from "../campaign/resume.js";
 import { forkRun } from "../campaign/fork.js";
 import type { RunEvent } from "../search/context.js";
 import type { RunSummary } from "../campaign/summary.js";
+import { nonAnswerParts } from "../report/replies.js";
 import { oneLineMessage, UserError } from "../config/errors.js";
 import { startSimServer } from "../sim/server.js";
 import { liveDisplay, plainDisplay, type Display } from "./display.js";
@@ -187,13 +188,7 @@ function printSummary(s: RunSummary, dir: string): void {
 
 /** Replies that were not answers, when there were any: they fail their tasks, so a low score may be them, not the harness. */
 function nonAnswerLine(s: RunSummary): string[] {
-  const { truncated, empty, refused, promptCut } = s.spend;
-  const parts = [
-    truncated ? `${truncated} cut at the output cap` : "",
-    empty ? `${empty} empty` : "",
-    refused ? `${refused} refusals or tool calls` : "",
-    promptCut ? `${promptCut} prompts cut by the server` : "",
-  ].filter(Boolean);
+  const parts = nonAnswerParts(s.spend);
   return parts.length ? [`replies     ${parts.join(", ")} (not answers: see summary.json spend and the report)`] : [];
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { markdownTable, type Cell } from "../bench/table.js";
 import { loadCampaign } from "../config/load.js";
-import { checkModels, type ModelCheck } from "../llm/check.js";
+import { checkModels, type ModelCheck } from "../campaign/models-check.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 

@@ -226,11 +226,12 @@ function readReply(reply: unknown): Pick<EndpointReply, "text" | "finishReason" 
   const finishReason = typeof choice?.finish_reason === "string" ? choice.finish_reason : null;
   const refusal = typeof message?.refusal === "string" && message.refusal !== "" ? message.refusal : undefined;
   const toolCalls = Array.isArray(message?.tool_calls) ? message.tool_calls.length : 0;
-  const content = message?.content;
-  if (typeof content !== "string" && !(content === null || content === undefined)) return undefined;
-  if (typeof content !== "string" && finishReason !== "length" && refusal === undefined && toolCalls === 0) return undefined;
+  const content = message?.content ?? null;
+  if (content !== null && typeof content !== "string") return undefined;
+  // No text and no reason why: worth another try.
+  if (content === null && finishReason !== "length" && refusal === undefined && toolCalls === 0) return undefined;
   return {
-    text: typeof content === "string" ? content : "",
+    text: content ?? "",
     finishReason,
     ...(refusal !== undefined ? { refusal } : {}),
     ...(toolCalls > 0 ? { toolCalls } : {}),

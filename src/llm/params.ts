@@ -1,4 +1,4 @@
-import type { ModelConfig, Role } from "../config/schema.js";
+import type { CampaignConfig, ModelConfig, Role } from "../config/schema.js";
 import { sha256 } from "../harness/harness.js";
 import { isReasoningModel } from "./capabilities.js";
 import type { ChatMessage, CompletionRequest } from "./types.js";
@@ -60,6 +60,16 @@ export function effectiveParams(model: ModelConfig, req: Pick<CompletionRequest,
   delete body.messages;
   delete body.stream;
   return { body, maxTokens };
+}
+
+/**
+ * The campaign setting to raise when a role's replies are cut at their cap: the role limit
+ * where the campaign has one (first in effectiveParams' precedence), else the model's params.
+ */
+export function capSetting(config: Pick<CampaignConfig, "fitness">, role: Role, key: string, model: ModelConfig): string {
+  if (config.fitness.type === "tasks" && role === "user") return "fitness.answerMaxTokens";
+  if (config.fitness.type === "tasks" && role === "verifier") return "fitness.verifierMaxTokens";
+  return `models.${key}.params.${isReasoningModel(model) ? "maxCompletionTokens" : "maxTokens"}`;
 }
 
 /**

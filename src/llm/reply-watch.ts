@@ -2,6 +2,7 @@ import type { CampaignConfig, ModelConfig, Role } from "../config/schema.js";
 import type { RunStore } from "../store/run-store.js";
 import type { ResponseRecord } from "../store/types.js";
 import { isReasoningModel } from "./capabilities.js";
+import { capSetting } from "./params.js";
 import type { ModelStats } from "./stats.js";
 import { LlmCallError, type ChatMessage, type CompletionRequest, type CompletionResponse } from "./types.js";
 
@@ -52,12 +53,7 @@ export class NonAnswerWatch {
 
   private fix(m: WatchedModel, role: Role, res: CompletionResponse, req: CompletionRequest, mostlyCut: boolean): string {
     if (!mostlyCut) return `check that model '${m.cfg.model}' answers this kind of prompt (try \`harness-evolve models check\`)`;
-    const setting =
-      role === "user" && this.config.fitness.type === "tasks"
-        ? "fitness.answerMaxTokens"
-        : role === "verifier" && this.config.fitness.type === "tasks"
-          ? "fitness.verifierMaxTokens"
-          : `models.${m.key}.params.${isReasoningModel(m.cfg) ? "maxCompletionTokens" : "maxTokens"}`;
+    const setting = capSetting(this.config, role, m.key, m.cfg);
     const explicit = req.maxTokens !== undefined && setting.startsWith("models.") ? " (the fitness module asks for this cap itself)" : "";
     const effort = isReasoningModel(m.cfg) ? `, or lower models.${m.key}.params.reasoningEffort` : "";
     return `raise ${setting} (replies get ${res.maxTokens} tokens now${explicit})${effort}`;

@@ -5,6 +5,7 @@
 import type { ReportModel } from "./data.js";
 import { diffHtml } from "./diff.js";
 import { esc } from "./escape.js";
+import { nonAnswerParts } from "./replies.js";
 import type { Figures } from "./figures.js";
 import type { LineageRow } from "./lineage.js";
 import { STYLE } from "./style.js";
@@ -136,13 +137,7 @@ function timeouts(m: ReportModel): string {
 
 /** Replies that were not answers fail their tasks: a low score may be them, not the harness. Said only when there were any. */
 function nonAnswers(m: ReportModel): string {
-  const { truncated, empty, refused, promptCut } = m.replies;
-  const parts = [
-    truncated ? `${truncated} cut at the output cap (finish_reason length)` : "",
-    empty ? `${empty} empty` : "",
-    refused ? `${refused} refusals or tool calls without text` : "",
-    promptCut ? `${promptCut} whose prompt the server cut` : "",
-  ].filter(Boolean);
+  const parts = nonAnswerParts(m.replies);
   if (parts.length === 0) return "";
   return note(`Replies that were not answers (each failed its task): ${parts.join(", ")}. Raise fitness.answerMaxTokens / verifierMaxTokens or the server's context if these are many.`);
 }

@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import { evolve } from "../../src/campaign/run.js";
 import { formatModelChecks, registerModelsCommand } from "../../src/cli/models.js";
 import { loadCampaign } from "../../src/config/load.js";
-import { checkModels, displayURL, type ModelCheck } from "../../src/llm/check.js";
+import { checkModels, displayURL, type ModelCheck } from "../../src/campaign/models-check.js";
 import { RETRY_BASE_ENV } from "../../src/llm/endpoint.js";
 import { PRICE_TABLE_DATE } from "../../src/llm/prices.js";
 import { genericModelReply, startFakeOpenAI, type FakeOpenAI, type RecordedRequest } from "../helpers/fake-openai-server.js";

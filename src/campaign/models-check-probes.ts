@@ -3,7 +3,7 @@
  * request of the shape the run sends (its prompt builders, output caps and temperatures), and
  * the parser the run reads its reply with.
  */
-import { resolvePresets, taskContext } from "../campaign/run.js";
+import { resolvePresets, taskContext } from "./run.js";
 import type { LoadedCampaign } from "../config/load.js";
 import type { CampaignConfig, Role } from "../config/schema.js";
 import { extractFinalAnswer } from "../fitness/text.js";
@@ -12,9 +12,9 @@ import type { Task, TaskSuite } from "../fitness/types.js";
 import { buildVerifierMessages, parseJudgement } from "../fitness/verifier.js";
 import { parseHarnessReply } from "../operators/parse.js";
 import { mutatePrompt } from "../operators/templates.js";
-import { canonicalJson, effectiveParams } from "./params.js";
-import { resolveRoles } from "./roles.js";
-import type { CompletionRequest } from "./types.js";
+import { canonicalJson, effectiveParams } from "../llm/params.js";
+import { resolveRoles } from "../llm/roles.js";
+import type { CompletionRequest } from "../llm/types.js";
 
 export type Parsed = { ok: true } | { ok: false; reason: string };
 

@@ -8,16 +8,16 @@ import { loadTaskSuite } from "../fitness/suite.js";
 import { startSimServerThread } from "../sim/server-thread.js";
 import type { ReplyKind } from "../store/types.js";
 import { RunStore } from "../store/run-store.js";
-import { isReasoningModel } from "./capabilities.js";
-import { buildProbes, type Probe } from "./check-probes.js";
-import { judgeReply } from "./check-verdict.js";
-import { createGateway } from "./gateway.js";
-import type { CompletionResponse } from "./types.js";
-import { displayURL } from "./endpoint.js";
-import { planCall } from "./plan.js";
-import { priceSourceLabel, resolvePrice } from "./prices.js";
-import { usedModels, resolveRoles } from "./roles.js";
-import { isSimModel } from "./sim-prices.js";
+import { isReasoningModel } from "../llm/capabilities.js";
+import { buildProbes, type Probe } from "./models-check-probes.js";
+import { judgeReply } from "./models-check-verdict.js";
+import { createGateway } from "../llm/gateway.js";
+import type { CompletionResponse } from "../llm/types.js";
+import { displayURL } from "../llm/endpoint.js";
+import { planCall } from "../llm/plan.js";
+import { priceSourceLabel, resolvePrice } from "../llm/prices.js";
+import { usedModels, resolveRoles } from "../llm/roles.js";
+import { isSimModel } from "../llm/sim-prices.js";
 
 export { displayURL };
 

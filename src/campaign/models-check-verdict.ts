@@ -4,9 +4,10 @@
  */
 import type { CampaignConfig, ModelConfig, Role } from "../config/schema.js";
 import { nonAnswerReason } from "../fitness/task-fitness.js";
-import { isReasoningModel } from "./capabilities.js";
-import type { Probe } from "./check-probes.js";
-import type { CompletionResponse } from "./types.js";
+import { isReasoningModel } from "../llm/capabilities.js";
+import { capSetting } from "../llm/params.js";
+import type { Probe } from "./models-check-probes.js";
+import type { CompletionResponse } from "../llm/types.js";
 
 export interface Verdict {
   ok: boolean;
@@ -37,7 +38,7 @@ function nonAnswerAdvice(res: CompletionResponse, probe: Probe, cfg: ModelConfig
   switch (res.kind) {
     case "truncated": {
       const effort = isReasoningModel(cfg) ? `, or lower models.${probe.key}.params.reasoningEffort` : "";
-      return `raise ${capSetting(probe.role, probe.key, cfg, config)} (${firstCap} now)${effort}`;
+      return `raise ${capSetting(config, probe.role, probe.key, cfg)} (${firstCap} now)${effort}`;
     }
     case "empty":
       return `check that '${cfg.model}' answers this kind of prompt (a thinking model may write only its thinking: give it a larger cap or turn its thinking off)`;
@@ -48,13 +49,6 @@ function nonAnswerAdvice(res: CompletionResponse, probe: Probe, cfg: ModelConfig
     default:
       return "";
   }
-}
-
-/** The setting that decides this role's output cap (see params.ts effectiveParams). */
-function capSetting(role: Role, key: string, cfg: ModelConfig, config: CampaignConfig): string {
-  if (config.fitness.type === "tasks" && role === "user") return "fitness.answerMaxTokens";
-  if (config.fitness.type === "tasks" && role === "verifier") return "fitness.verifierMaxTokens";
-  return `models.${key}.params.${isReasoningModel(cfg) ? "maxCompletionTokens" : "maxTokens"}`;
 }
 
 const PARSE_ADVICE: Record<Role, string> = {
