@@ -1,22 +1,31 @@
 #!/usr/bin/env node
+/**
+ * The CLI. Start-up stays cheap (`--help`, `--version`, a mistyped flag): this file loads only
+ * commander and small local modules; each command's action imports what it runs when it runs.
+ */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { evolve, failedRunFolder, type RunResult } from "../campaign/run.js";
-import { resume } from "../campaign/resume.js";
-import { forkRun } from "../campaign/fork.js";
+import type { RunResult } from "../campaign/run.js";
 import type { RunEvent } from "../search/context.js";
 import type { RunSummary } from "../campaign/summary.js";
 import { nonAnswerParts } from "../report/replies.js";
 import { oneLineMessage, UserError } from "../config/errors.js";
-import { startSimServer } from "../sim/server.js";
-import { liveDisplay, plainDisplay, type Display } from "./display.js";
-import { runBench, type BenchCliOptions } from "./bench.js";
+import type { Display } from "./display.js";
+import type { BenchCliOptions } from "./bench.js";
 import { registerModelsCommand } from "./models.js";
-import { writeReport } from "../report/index.js";
+
+/** package.json's version: two levels up from both src/cli/main.ts and dist/cli/main.js. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
 
 const program = new Command();
-program.name("harness-evolve").description("Evolutionary search over harness text (system prompts, protocols, skills).").showHelpAfterError();
+program
+  .name("harness-evolve")
+  .description("Evolutionary search over harness text (system prompts, protocols, skills).")
+  .version(packageVersion(), "-V, --version", "print the version")
+  .showHelpAfterError();
 
 const int = (v: string) => {
   const n = Number(v);
@@ -40,6 +49,8 @@ program
     const out = o.out || join("runs", `${new Date().toISOString().replace(/[:.]/g, "-")}`);
     if ((o.fork === undefined) !== (o.fromGeneration === undefined)) throw new UserError("--fork and --from-generation go together");
     const common = { out, seed: o.seed, sets: o.set, inProcessIslands: o.inProcess };
+    const { evolve } = await import("../campaign/run.js");
+    const { forkRun } = await import("../campaign/fork.js");
     await withDisplay(o.json, out, (onEvent, signal) =>
       o.fork !== undefined ? forkRun(campaign, { ...common, onEvent, signal, from: o.fork, until: o.fromGeneration! }) : evolve(campaign, { ...common, onEvent, signal }),
     );
@@ -54,6 +65,7 @@ program
   // For tests that check a replay reproduces the run: a completed run is otherwise left as it is.
   .addOption(new Option("--replay-completed", "replay a completed run from its cache").hideHelp())
   .action(async (dir: string, o: { json?: boolean; inProcess?: boolean; replayCompleted?: boolean }) => {
+    const { resume } = await import("../campaign/resume.js");
     await withDisplay(o.json, dir, (onEvent, signal) => resume(dir, { onEvent, signal, inProcessIslands: o.inProcess, replayCompleted: o.replayCompleted }));
   });
 
@@ -85,6 +97,7 @@ program
   .option("--samples <list>", "verifier: judgements per answer", "1,3,5")
   .option("--json", "print the result as JSON on stdout")
   .action(async (first: string, second: string | undefined, o: BenchCliOptions) => {
+    const { runBench } = await import("./bench.js");
     await runBench(first, second, o);
   });
 
@@ -94,6 +107,7 @@ program
   .argument("<run-dir>")
   .action(async (dir: string) => {
     if (!existsSync(join(dir, "run.db"))) throw new UserError(`${dir}: no run.db (not a run folder)`);
+    const { writeReport } = await import("../report/index.js");
     process.stderr.write(`wrote ${await writeReport(dir)}\n`);
   });
 
@@ -108,6 +122,7 @@ sim
   .option("--world <n>", "world seed", int, 1)
   .option("--latency <ms>", "added latency per response", int, 0)
   .action(async (o: { port: number; host: string; world: number; latency: number }) => {
+    const { startSimServer } = await import("../sim/server.js");
     const server = await startSimServer({ port: o.port, host: o.host, world: o.world, latencyMs: o.latency });
     process.stderr.write(`simulated models (a synthetic landscape, not real models) at ${server.baseURL}  — Ctrl-C to stop\n`);
     const stop = () => void server.close().then(() => process.exit(0));
@@ -122,6 +137,8 @@ sim
  */
 const STOP_GRACE_MS = 120_000;
 async function withDisplay(json: boolean | undefined, out: string, go: (onEvent: (e: RunEvent) => void, signal: AbortSignal) => Promise<RunResult>): Promise<void> {
+  const { failedRunFolder } = await import("../campaign/run.js");
+  const { liveDisplay, plainDisplay } = await import("./display.js");
   const display: Display | undefined = json ? undefined : process.stderr.isTTY ? liveDisplay() : plainDisplay();
   const controller = new AbortController();
   let forced: NodeJS.Timeout | undefined;

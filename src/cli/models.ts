@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { markdownTable, type Cell } from "../bench/table.js";
-import { loadCampaign } from "../config/load.js";
-import { checkModels, type ModelCheck } from "../campaign/models-check.js";
+import type { ModelCheck } from "../campaign/models-check.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -15,6 +14,8 @@ export function registerModelsCommand(program: Command): void {
     .option("--set <path=value>", "override a campaign field (repeatable)", collect, [])
     .option("--json", "print the results as JSON on stdout")
     .action(async (campaign: string, o: { set: string[]; json?: boolean }) => {
+      const { loadCampaign } = await import("../config/load.js");
+      const { checkModels } = await import("../campaign/models-check.js");
       const loaded = loadCampaign(campaign, { sets: o.set });
       const results = await checkModels(loaded);
       process.stdout.write(o.json ? JSON.stringify(results, null, 2) + "\n" : formatModelChecks(results) + "\n");
