@@ -3,8 +3,24 @@
  * rendered headlessly by Vega (renderer "none": no canvas, no DOM).
  * Output is deterministic: fixed size, no timestamps, clip ids renumbered.
  */
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import { createRequire } from "node:module";
+import type * as Vega from "vega";
+import type * as VegaLite from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
+
+/**
+ * Vega and Vega-Lite load on the first chart, not with this module (they cost a few hundred
+ * ms of CPU). Both are CommonJS: `require` skips the ESM wrapper's scan of their exports,
+ * which costs about as much again.
+ */
+let engines: { vega: typeof Vega; compile: typeof VegaLite.compile } | undefined;
+function chartEngines(): { vega: typeof Vega; compile: typeof VegaLite.compile } {
+  if (!engines) {
+    const require = createRequire(import.meta.url);
+    engines = { vega: require("vega") as typeof Vega, compile: (require("vega-lite") as typeof VegaLite).compile };
+  }
+  return engines;
+}
 
 export interface Series {
   field: string;
@@ -103,6 +119,7 @@ function normaliseIds(svg: string): string {
 }
 
 async function render(spec: TopLevelSpec): Promise<string> {
+  const { vega, compile } = chartEngines();
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
   try {
     return normaliseIds(await view.toSVG());

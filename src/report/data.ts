@@ -8,10 +8,13 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { RunSummary } from "../campaign/summary.js";
 import { ROLES, type Role } from "../config/schema.js";
-import { toCandidate, toEvaluation, type Row } from "../store/rows.js";
+import { toCandidate, type Row } from "../store/rows.js";
 import { timeoutCounts } from "../fitness/verdicts.js";
 import { byPosition, RUN_DB, verdictTimeouts } from "../store/run-store.js";
 import type { CandidateRecord, EvaluationRecord } from "../store/types.js";
+
+/** What the report reads of an evaluation: its scores, not its per-task results (most of run.db). */
+type EvaluationScore = Pick<EvaluationRecord, "candidateId" | "split" | "stage" | "score" | "error">;
 import { ancestry, failures, type FailureRow, type LineageRow } from "./lineage.js";
 
 export type { FailureRow, LineageRow } from "./lineage.js";
@@ -97,7 +100,16 @@ export function readRun(runDir: string): ReportModel {
     const events = all("SELECT type, payload FROM events ORDER BY id", (r) => ({ type: r.type as string, p: JSON.parse(r.payload as string) as Record<string, unknown> }));
     // Logical order, as RunStore reads them: insertion order follows timing.
     const candidates = byPosition(all("SELECT * FROM candidates", toCandidate), (c) => c.id);
-    const evaluations = byPosition(all("SELECT * FROM evaluations ORDER BY id", toEvaluation), (e) => e.candidateId);
+    const evaluations = byPosition(
+      all("SELECT candidate_id, split, stage, score, error FROM evaluations ORDER BY id", (r): EvaluationScore => ({
+        candidateId: r.candidate_id as string,
+        split: r.split as EvaluationRecord["split"],
+        stage: r.stage as EvaluationRecord["stage"],
+        score: r.score as number,
+        error: r.error as string | null,
+      })),
+      (e) => e.candidateId,
+    );
     const calls = all("SELECT role, cost_usd, input_tokens, output_tokens, cached, ts FROM calls ORDER BY ts, id", (r) => r);
     const meta = db.prepare("SELECT value FROM meta WHERE key = 'campaign'").get() as { value: string } | undefined;
     const campaign = meta ? (JSON.parse(meta.value) as { name?: string; seed?: number; strategy?: { name?: string } }) : {};
@@ -169,7 +181,7 @@ export interface Scores {
 }
 
 /** The latest error-free score per candidate and split (full train, else the minibatch). */
-function scoreTable(evaluations: readonly EvaluationRecord[]): Map<string, Scores> {
+function scoreTable(evaluations: readonly EvaluationScore[]): Map<string, Scores> {
   const out = new Map<string, Scores>();
   for (const e of evaluations) {
     if (e.error) continue;

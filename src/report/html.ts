@@ -20,8 +20,10 @@ function usd(x: number): string {
   return `$${x < 0.01 && x > 0 ? x.toPrecision(2) : x.toFixed(2)}`;
 }
 
+const INTEGER = new Intl.NumberFormat("en-US");
+
 function int(x: number): string {
-  return Math.round(x).toLocaleString("en-US");
+  return INTEGER.format(Math.round(x));
 }
 
 /** Vega numbers its clip paths per chart from def1; several charts in one page need distinct ids. */
