@@ -6,8 +6,15 @@
  * always give the same verdict. Engine: `re2js`, a pure-JS port of RE2 (no native build,
  * maintained); the price is RE2's syntax: no backreferences and no lookahead.
  */
-import { RE2JS } from "re2js";
+import { createRequire } from "node:module";
+import type { RE2JS } from "re2js";
 import { cut } from "./text.js";
+
+/** re2js, loaded by the first regex compiled (campaigns without regex checks never need it). */
+let engine: typeof RE2JS | undefined;
+function re2(): typeof RE2JS {
+  return (engine ??= (createRequire(import.meta.url)("re2js") as { RE2JS: typeof RE2JS }).RE2JS);
+}
 
 /** Longest text a regex check reads; longer text fails the check (the work stays bounded by size). */
 export const MAX_REGEX_TEXT = 10_000;
@@ -21,11 +28,12 @@ const MAX_CACHED = 1000;
 
 /** JS flags as RE2 flags: `i`, `m`, `s` carry over; `g`, `y`, `d`, `u`, `v` do not change whether `test` matches. */
 function flagBits(flags: string): number {
+  const { CASE_INSENSITIVE, MULTILINE, DOTALL, LOOKBEHINDS } = re2();
   let bits = 0;
-  if (flags.includes("i")) bits |= RE2JS.CASE_INSENSITIVE;
-  if (flags.includes("m")) bits |= RE2JS.MULTILINE;
-  if (flags.includes("s")) bits |= RE2JS.DOTALL;
-  return bits | RE2JS.LOOKBEHINDS;
+  if (flags.includes("i")) bits |= CASE_INSENSITIVE;
+  if (flags.includes("m")) bits |= MULTILINE;
+  if (flags.includes("s")) bits |= DOTALL;
+  return bits | LOOKBEHINDS;
 }
 
 /** The pattern compiled for RE2, or why it cannot be (a syntax error, or JS-only syntax named as such). */
@@ -41,7 +49,8 @@ export function compileRegex(pattern: string, flags = ""): Compiled {
 
 function compileUncached(pattern: string, flags: string): Compiled {
   try {
-    return { ok: true, re: RE2JS.compile(RE2JS.translateRegExp(pattern), flagBits(flags)) };
+    const RE2 = re2();
+    return { ok: true, re: RE2.compile(RE2.translateRegExp(pattern), flagBits(flags)) };
   } catch (e) {
     // RE2 quotes the offending part of the pattern, which can be the whole (long) pattern.
     const why = cut((e instanceof Error ? e.message : String(e)).replace(/^error parsing regexp: /, "").replace(/\s+/g, " "), 120);
