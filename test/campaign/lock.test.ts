@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -185,13 +185,30 @@ process.stdin.once("data", () => {
   }, 120_000);
 });
 
-describe("one owner per run folder (the CLI)", () => {
-  it("a second run --out or resume on a folder in use exits 2 with one line naming the owner, and the first run's result is unaffected", async () => {
+/** One generation is enough where a run only has to hold the lock, finish, or be a finished run. */
+const ONE = ["--set", "strategy.generations=1"];
+
+/** A one-generation run by the CLI, started once: the reference of the first test, copied (finished) by the third. */
+let shared: { file: string; dir: string; reference: string; done: Promise<void> } | undefined;
+function sharedRun() {
+  if (!shared) {
     const { dir, file } = smallCampaign();
     const reference = join(dir, "reference");
-    expect(cli(["run", file, "--out", reference, "--json"]).code).toBe(0);
+    const done = start(["run", file, "--out", reference, "--json", ...ONE]).exited.then((r) => {
+      if (r.code !== 0) throw new Error(`the reference run exited ${r.code}: ${r.stderr}`);
+    });
+    done.catch(() => {}); // awaited by the tests that read it; a failure shows there
+    shared = { dir, file, reference, done };
+  }
+  return shared;
+}
+
+describe("one owner per run folder (the CLI)", () => {
+  it("a second run --out or resume on a folder in use exits 2 with one line naming the owner, and the first run's result is unaffected", async () => {
+    // The reference runs alongside the busy run: the same campaign, so the same result.
+    const { dir, file, reference, done } = sharedRun();
     const out = join(dir, "busy");
-    const first = start(["run", file, "--out", out, "--json"]);
+    const first = start(["run", file, "--out", out, "--json", ...ONE]);
     let ended = false;
     void first.exited.then(() => (ended = true));
     await until(() => existsSync(join(out, LOCK_FILE)), () => ended);
@@ -211,6 +228,7 @@ describe("one owner per run folder (the CLI)", () => {
     }
     const r = await first.exited;
     expect(r.code).toBe(0);
+    await done;
     expect(comparable(summaryOf(out))).toEqual(comparable(summaryOf(reference)));
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
   }, 300_000);
@@ -218,7 +236,7 @@ describe("one owner per run folder (the CLI)", () => {
   it("two runs racing into one fresh folder: exactly one proceeds", async () => {
     const { dir, file } = smallCampaign();
     const out = join(dir, "fresh", "run");
-    const runs = [start(["run", file, "--out", out, "--json"]), start(["run", file, "--out", out, "--json"])];
+    const runs = [start(["run", file, "--out", out, "--json", ...ONE]), start(["run", file, "--out", out, "--json", ...ONE])];
     const ended = [false, false];
     runs.forEach((r, i) => void r.exited.then(() => (ended[i] = true)));
     await until(() => existsSync(join(out, LOCK_FILE)), () => ended.every(Boolean));
@@ -240,10 +258,11 @@ describe("one owner per run folder (the CLI)", () => {
     expect(summaryOf(out).status).toBe("completed");
   }, 300_000);
 
-  it("a lock left by a process that is gone is taken over by the next resume", () => {
-    const { dir, file } = smallCampaign();
-    const out = join(dir, "run");
-    expect(cli(["run", file, "--out", out, "--json", "--set", "strategy.generations=1"]).code).toBe(0);
+  it("a lock left by a process that is gone is taken over by the next resume", async () => {
+    const out = mkdtempSync(join(tmpdir(), "he-lock-stale-"));
+    const { reference, done } = sharedRun();
+    await done;
+    cpSync(reference, out, { recursive: true });
     const stale: LockOwner = { pid: deadPid(), host: hostname(), startedAt: new Date().toISOString(), command: "harness-evolve run" };
     writeFileSync(join(out, LOCK_FILE), JSON.stringify(stale));
     const r = cli(["resume", out, "--json"]);
@@ -271,7 +290,7 @@ describe("one owner per run folder (the CLI)", () => {
   it("a SIGKILLed run leaves a stale lock that the next resume takes over, and the run completes", async () => {
     const { dir, file } = smallCampaign();
     const out = join(dir, "killed");
-    const run = start(["run", file, "--out", out, "--set", "strategy.generations=4"]);
+    const run = start(["run", file, "--out", out, "--set", "strategy.generations=3"]);
     let ended = false;
     void run.exited.then(() => (ended = true));
     await until(() => /generation 1\//.test(run.stderr()), () => ended);
@@ -282,7 +301,7 @@ describe("one owner per run folder (the CLI)", () => {
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as RunSummary;
     expect(summary.status).toBe("completed");
-    expect(summary.generations).toBe(4);
+    expect(summary.generations).toBe(3);
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
   }, 300_000);
 });

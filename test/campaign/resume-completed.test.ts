@@ -33,11 +33,20 @@ function rowCounts(dir: string): Record<string, number> {
   }
 }
 
-describe("resume on a completed run", () => {
-  it("prints its summary, exits 0 and changes nothing: run.db, summary.json and report.html stay byte-identical", () => {
+/** One completed run (by the CLI) for both tests: the first leaves it byte-identical, the second only replays it. */
+let completed: { out: string; ran: ReturnType<typeof cli> } | undefined;
+function completedRun() {
+  if (!completed) {
     const { dir, file } = smallCampaign({ strategy: { name: "islands", islands: 2, generations: 1, conversations: 1, turns: 1, presets: ["explorer", "refiner"], finalists: 1 } });
     const out = join(dir, "run");
-    const ran = cli(["run", file, "--out", out]);
+    completed = { out, ran: cli(["run", file, "--out", out]) };
+  }
+  return completed;
+}
+
+describe("resume on a completed run", () => {
+  it("prints its summary, exits 0 and changes nothing: run.db, summary.json and report.html stay byte-identical", () => {
+    const { out, ran } = completedRun();
     expect(ran.code).toBe(0);
     const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as RunSummary;
     expect(summary.status).toBe("completed");
@@ -67,11 +76,9 @@ describe("resume on a completed run", () => {
   }, 300_000);
 
   it("--replay-completed (for tests) still replays it from the cache: the same result, nothing new paid", () => {
-    const { dir, file } = smallCampaign({ strategy: { name: "islands", islands: 2, generations: 1, conversations: 1, turns: 1, presets: ["explorer", "refiner"], finalists: 1 } });
-    const out = join(dir, "run");
-    const first = cli(["run", file, "--out", out, "--json"]);
-    expect(first.code).toBe(0);
-    const a = JSON.parse(first.stdout) as RunSummary;
+    const { out, ran } = completedRun();
+    expect(ran.code).toBe(0);
+    const a = JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as RunSummary;
     const replay = cli(["resume", out, "--json", "--replay-completed"]);
     expect(replay.code).toBe(0);
     const b = JSON.parse(replay.stdout) as RunSummary;

@@ -13,9 +13,15 @@ async function run(overrides: Record<string, unknown> = {}, opts: { inProcessIsl
   return { summary, out };
 }
 
+/** Runs that several tests only read: the plain in-process run and the one with island workers, each made once. */
+let plain: ReturnType<typeof run> | undefined;
+let workers: ReturnType<typeof run> | undefined;
+const plainRun = () => (plain ??= run());
+const workersRun = () => (workers ??= run({}, { inProcessIslands: false }));
+
 describe("a campaign end to end on the simulated models", () => {
   it("runs with island workers and leaves a complete run folder", async () => {
-    const { summary, out } = await run({}, { inProcessIslands: false });
+    const { summary, out } = await workersRun();
     expect(summary.status).toBe("completed");
     expect(summary.strategy).toBe("islands");
     expect(summary.generations).toBe(2);
@@ -38,10 +44,8 @@ describe("a campaign end to end on the simulated models", () => {
   }, 300_000);
 
   it("is reproducible: same seed, same best harness and calls; workers or not; another seed differs", async () => {
-    const a = await run();
-    const b = await run();
-    const w = await run({}, { inProcessIslands: false });
-    const c = await run({}, { seed: 11 });
+    // b and c are fresh runs; a and w are the runs the other tests read too.
+    const [a, b, w, c] = await Promise.all([plainRun(), run(), workersRun(), run({}, { seed: 11 })]);
     expect(b.summary.best.hash).toBe(a.summary.best.hash);
     expect(b.summary.spend.calls).toBe(a.summary.spend.calls);
     expect(w.summary.best.hash).toBe(a.summary.best.hash);
@@ -52,14 +56,13 @@ describe("a campaign end to end on the simulated models", () => {
   it("gives the same result against a separately started sim server (by baseURL)", async () => {
     const server = await startSimServer({ port: 0, world: 1 });
     try {
-      const inProcess = await run();
       const models = {
         small: { model: "sim:small", baseURL: server.baseURL },
         large: { model: "sim:large", baseURL: server.baseURL },
         mid: { model: "sim:mid", baseURL: server.baseURL },
         judge: { model: "sim:judge", baseURL: server.baseURL, params: { reasoningTokens: 300 } },
       };
-      const remote = await run({ models });
+      const [inProcess, remote] = await Promise.all([plainRun(), run({ models })]);
       expect(remote.summary.best.hash).toBe(inProcess.summary.best.hash);
       expect(remote.summary.spend.calls).toBe(inProcess.summary.spend.calls);
       expect(remote.summary.best.valScore).toBe(inProcess.summary.best.valScore);
