@@ -19,7 +19,8 @@ function example(name: string): string {
   return join(dir, name, "campaign.yaml");
 }
 
-describe("plug-in fitness drives a campaign", () => {
+// Each test runs its own campaign in its own folder; they wait mostly on fitness processes and workers, so side by side.
+describe.concurrent("plug-in fitness drives a campaign", () => {
   it("the README's module fitness raises the score above the seed's", async () => {
     const file = example("module-fitness");
     const { summary } = await evolve(file, { out: join(file, "..", "run"), inProcessIslands: true });
@@ -36,7 +37,7 @@ describe("plug-in fitness drives a campaign", () => {
   }, 120_000);
 });
 
-describe("a failing fitness never stops a campaign", () => {
+describe.concurrent("a failing fitness never stops a campaign", () => {
   function campaign(fitnessSource: string, kind: "module" | "command"): string {
     const file = example("module-fitness");
     const dir = resolve(file, "..");

@@ -34,7 +34,8 @@ describe("graceful stop", () => {
   it("the first SIGTERM lets calls in flight finish, writes the summary as stopped and says how to resume; resume finishes the run as if never stopped", async () => {
     const { dir, file } = smallCampaign({ strategy });
     const whole = join(dir, "whole");
-    expect(spawnSync(CLI[0], [...CLI.slice(1), "run", file, "--out", whole, "--json"], { cwd: ROOT }).status).toBe(0);
+    // The uninterrupted run, alongside the stopped one.
+    const wholeRun = signalled(["run", file, "--out", whole, "--json"], []);
     const out = join(dir, "stopped");
     const r = await signalled(["run", file, "--out", out], [50]);
     expect(r.code).toBe(0);
@@ -42,6 +43,7 @@ describe("graceful stop", () => {
     expect(r.stderr).toContain(`harness-evolve resume ${out}`);
     const stopped = summaryOf(out);
     expect(stopped.status).toBe("stopped");
+    expect((await wholeRun).code).toBe(0); // before spawnSync blocks this process
     const resumed = spawnSync(CLI[0], [...CLI.slice(1), "resume", out, "--json"], { cwd: ROOT, encoding: "utf8" });
     expect(resumed.status).toBe(0);
     const a = JSON.parse(resumed.stdout) as RunSummary;

@@ -1,11 +1,10 @@
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import seedrandom from "seedrandom";
 import { describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/campaign/summary.js";
 import { smallCampaign } from "../e2e/helpers.js";
-import { CLI, killedAfter, ROOT, started } from "../helpers/cli-run.js";
+import { killedAfter, started } from "../helpers/cli-run.js";
 
 
 function summaryOf(dir: string): RunSummary {
@@ -34,9 +33,8 @@ describe("resume after SIGKILL", () => {
   it("killed at several random moments and resumed each time, the run ends exactly as an uninterrupted one, paying each call once", async () => {
     const { dir, file } = smallCampaign({ strategy: { name: "islands", islands: 2, generations: 5, conversations: 2, turns: 2, presets: ["explorer", "refiner"], finalists: 2 } });
     const whole = join(dir, "whole");
-    const r = spawnSync(CLI[0], [...CLI.slice(1), "run", file, "--out", whole, "--json"], { cwd: ROOT, encoding: "utf8" });
-    expect(r.status).toBe(0);
-    const reference = summaryOf(whole);
+    // The uninterrupted run, alongside the killed one.
+    const wholeRun = killedAfter(["run", file, "--out", whole, "--json"], 600_000);
 
     const pieces = join(dir, "pieces");
     const rng = seedrandom("sigkill");
@@ -51,6 +49,8 @@ describe("resume after SIGKILL", () => {
     }
     expect(kills).toBeGreaterThanOrEqual(2);
     expect(finished).toBe(true);
+    expect(await wholeRun).toBe("finished");
+    const reference = summaryOf(whole);
     const resumed = summaryOf(pieces);
     expect(comparable(resumed)).toEqual(comparable(reference));
     // The pieces together paid for exactly the calls the uninterrupted run paid for.
