@@ -5,7 +5,8 @@
  * For simulated latency 200 ms at concurrency 16 / 64 / 256 (global and per model) it
  * measures paid calls per second against the ideal concurrency / latency; at latency 0 the
  * process CPU (all threads) per paid call; and a CPU profile of that run (node --cpu-prof,
- * every thread), summarised as the top self-time functions. Each run is a fresh process.
+ * every thread), summarised as the top self-time functions. Each run is a fresh process
+ * of the built dist/ (the script runs `npm run build` first).
  * Writes benchmarks/results/engine/{engine.md, engine.json, profile.md}. Ratios, measured in
  * one invocation; the machine's load is printed with them, since they depend on it.
  */
@@ -32,7 +33,7 @@ interface Measured {
 }
 
 function run(concurrency: number, latencyMs: number, nodeArgs: string[] = []): Measured {
-  const args = [...nodeArgs, "--import", "tsx", join(root, "benchmarks/engine/one-run.ts"), campaign, join(scratch, `run-${concurrency}-${latencyMs}`), String(concurrency), String(latencyMs)];
+  const args = [...nodeArgs, join(root, "benchmarks/engine/one-run.mjs"), campaign, join(scratch, `run-${concurrency}-${latencyMs}`), String(concurrency), String(latencyMs)];
   const env = quick ? { ...process.env, HARNESS_EVOLVE_BENCH_SETS: "strategy.generations=2" } : process.env;
   const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", env, maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`run at concurrency ${concurrency}, latency ${latencyMs} ms failed: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
@@ -106,6 +107,9 @@ function moduleOf(url: string, name: string): string {
   return relative(root, url);
 }
 
+// The runs measure the built CLI (dist/), as users run it; build it from the current source first.
+const build = spawnSync("npm", ["run", "build"], { cwd: root, encoding: "utf8" });
+if (build.status !== 0) throw new Error(`npm run build failed: ${(build.stdout + build.stderr).trim().split("\n").slice(-5).join(" | ")}`);
 const load0 = loadavg()[0]!;
 const started = Date.now();
 const rates: (Measured & { ideal: number; ratio: number })[] = [];

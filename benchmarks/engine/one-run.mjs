@@ -1,15 +1,17 @@
 /**
  * One measured campaign for the engine benchmark, in a fresh process (so nothing is warm):
- *   tsx benchmarks/engine/one-run.ts <campaign> <out-dir> <concurrency> <latencyMs>
+ *   node benchmarks/engine/one-run.mjs <campaign> <out-dir> <concurrency> <latencyMs>
+ * Plain JavaScript over the built dist/ (bench:engine builds it first), so the measured process
+ * pays no TypeScript loader: what a user's `harness-evolve run` pays.
  * Sets the global and every model's concurrency, the sim latency, runs the campaign in
  * process and prints one JSON line: paid calls, wall ms, process CPU ms (all threads).
  */
 import { rmSync } from "node:fs";
-import { evolve } from "../../src/campaign/run.js";
-import { loadCampaign } from "../../src/config/load.js";
+import { evolve } from "../../dist/campaign/run.js";
+import { loadCampaign } from "../../dist/config/load.js";
 
 const [file, out, concurrency, latency] = process.argv.slice(2);
-if (!file || !out || !concurrency || latency === undefined) throw new Error("usage: one-run.ts <campaign> <out> <concurrency> <latencyMs>");
+if (!file || !out || !concurrency || latency === undefined) throw new Error("usage: one-run.mjs <campaign> <out> <concurrency> <latencyMs>");
 const keys = Object.keys(loadCampaign(file).config.models);
 // HARNESS_EVOLVE_BENCH_SETS: extra `path=value` overrides, comma-separated (the --quick mode's fewer generations).
 const extra = (process.env.HARNESS_EVOLVE_BENCH_SETS ?? "").split(",").filter(Boolean);

@@ -1,8 +1,8 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import type { ModelConfig } from "../config/schema.js";
 import type { ChatEndpoint, EndpointReply } from "./chat-endpoint.js";
+import { CALL_CONTEXT, pooledFetch, type CallContext, type PooledFetch } from "./http-fetch.js";
 import { LlmCallError, type ChatMessage } from "./types.js";
 
 /** Key sent to endpoints that need none (local servers, the sim); the SDK insists on some key. */
@@ -25,23 +25,10 @@ export interface EndpointOptions {
   retryBaseMs?: number;
 }
 
-// The SDK retries inside one create() call; this counts its requests per call, which a
-// fetch shared by concurrent calls could not tell apart without an async context. It also
-// carries the body's field names, to tell a 500 that names one of them.
-interface AttemptCounter {
-  n: number;
-  fields: readonly string[];
-}
-const attemptScope = new AsyncLocalStorage<AttemptCounter>();
-const countingFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-  const counter = attemptScope.getStore();
-  if (counter) counter.n++;
-  return fetch(input, init);
-};
-
 /** One model's OpenAI-compatible HTTP client: the only code that sends requests to an endpoint. */
 export class Endpoint implements ChatEndpoint {
   private readonly client: OpenAI;
+  private readonly http: PooledFetch;
   /** The base URL for messages, without any user:password part. */
   readonly where: string;
   /** HTTP requests sent so far, retries included (failed calls too). */
@@ -54,23 +41,29 @@ export class Endpoint implements ChatEndpoint {
     private readonly apiKey: string,
     opts: EndpointOptions = {},
   ) {
+    // One keep-alive connection per concurrent call the model may have in flight.
+    this.http = pooledFetch(cfg.concurrency);
     this.client = new OpenAI({
       baseURL,
       apiKey,
       maxRetries: cfg.maxRetries,
       timeout: cfg.timeoutMs,
-      fetch: countingFetch,
+      fetch: this.http.fetch,
       // Don't forward OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment to arbitrary endpoints.
       organization: null,
       project: null,
     });
     this.where = displayURL(baseURL);
     if (opts.retryBaseMs !== undefined) setRetryBase(this.client, opts.retryBaseMs);
-    stopRetryingRefusedParameters(this.client);
+    stopRetryingRefusedParameters(this.client, this.http);
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
   }
 
   async complete(messages: readonly ChatMessage[], params: Record<string, unknown>): Promise<EndpointReply> {
-    const counter: AttemptCounter = { n: 0, fields: Object.keys(params) };
+    const counter: CallContext = { n: 0, fields: Object.keys(params) };
     try {
       return await this.send(messages, params, counter);
     } finally {
@@ -78,13 +71,14 @@ export class Endpoint implements ChatEndpoint {
     }
   }
 
-  private async send(messages: readonly ChatMessage[], params: Record<string, unknown>, counter: AttemptCounter): Promise<EndpointReply> {
+  private async send(messages: readonly ChatMessage[], params: Record<string, unknown>, counter: CallContext): Promise<EndpointReply> {
     const body = { ...params, model: this.cfg.model, messages: messages.map((m) => ({ role: m.role, content: m.content })), stream: false };
     let lastProblem = "";
     for (let attempt = 0; attempt <= Math.min(EMPTY_REPLY_RETRIES, this.cfg.maxRetries); attempt++) {
       let reply: unknown;
       try {
-        reply = await attemptScope.run(counter, () => this.client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming));
+        // The SDK copies fetchOptions into each of its requests for this call, retries included.
+        reply = await this.client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, { fetchOptions: { [CALL_CONTEXT]: counter } as object });
       } catch (err) {
         if (err instanceof SyntaxError) {
           lastProblem = "replied with a body that is not JSON";
@@ -106,7 +100,7 @@ export class Endpoint implements ChatEndpoint {
   }
 
   /** Turn an SDK error into an LlmCallError that says what to fix and never shows the key. */
-  private failure(err: unknown, counter: AttemptCounter): LlmCallError {
+  private failure(err: unknown, counter: CallContext): LlmCallError {
     const attempts = counter.n;
     const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
     if (err instanceof APIConnectionTimeoutError) {
@@ -181,12 +175,12 @@ export function namesParameter(message: string, fields: readonly string[]): bool
  * same moment), then no more: the SDK's `shouldRetry(response)` is wrapped on this client, its
  * absence (a changed SDK) leaving the default behaviour.
  */
-function stopRetryingRefusedParameters(client: OpenAI): void {
+function stopRetryingRefusedParameters(client: OpenAI, http: PooledFetch): void {
   const target = client as unknown as { shouldRetry?: (response: Response) => Promise<boolean> };
   const original = target.shouldRetry?.bind(client);
   if (!original) return;
   target.shouldRetry = async (response: Response) => {
-    const counter = attemptScope.getStore();
+    const counter = http.contextOf(response);
     if (response.status >= 500 && counter && counter.n >= 2) {
       const body = await response.clone().text().catch(() => "");
       if (namesParameter(body, counter.fields)) return false;

@@ -253,8 +253,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
       charged: { inputTokens: use.inputTokens, outputTokens: use.outputTokens },
     });
     if (m.stats.suspectUsage >= SUSPECT_USAGE_LIMIT) {
+      // The limit, not the count: calls in flight settle in timing order, and the message is part of the result.
       throw new LlmCallError(
-        `model '${m.key}' (${m.cfg.model} at ${m.endpoint.where}): reported impossible usage ${m.stats.suspectUsage} times (last: ${rec.inputTokens} prompt and ${rec.outputTokens} completion tokens, for a call bounded at ${use.inputTokens} and ${use.outputTokens}) — its usage reports cannot be trusted for the budget; check the endpoint`,
+        `model '${m.key}' (${m.cfg.model} at ${m.endpoint.where}): reported impossible usage ${SUSPECT_USAGE_LIMIT} or more times (last: ${rec.inputTokens} prompt and ${rec.outputTokens} completion tokens, for a call bounded at ${use.inputTokens} and ${use.outputTokens}) — its usage reports cannot be trusted for the budget; check the endpoint`,
         m.key,
         undefined,
         true,

@@ -45,7 +45,7 @@ describe("untrusted usage", () => {
     // Honest while the seed is scored, then every answer of the agent model claims 1e15 prompt tokens.
     const summary = await run((req, n) => n > 60 && req.body?.model === "fake-agent", { tokens: 2_000_000 });
     expect(summary.status).toBe("failed");
-    expect(summary.reason).toMatch(/model 'agent' \(fake-agent at http:\/\/127\.0\.0\.1:\d+\/v1\): reported impossible usage 3 times/);
+    expect(summary.reason).toMatch(/model 'agent' \(fake-agent at http:\/\/127\.0\.0\.1:\d+\/v1\): reported impossible usage 3 or more times/);
     expect(summary.reason).not.toMatch(/usd/);
     expect(summary.budget.charged.tokens).toBeLessThanOrEqual(2_000_000);
   }, 120_000);
