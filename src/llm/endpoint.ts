@@ -2,7 +2,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import type { ModelConfig } from "../config/schema.js";
 import type { ChatEndpoint, EndpointReply } from "./chat-endpoint.js";
-import { CALL_CONTEXT, pooledFetch, type CallContext, type PooledFetch } from "./http-fetch.js";
+import { CALL_CONTEXT, contextFetch, type CallContext, type ContextFetch } from "./http-fetch.js";
 import { LlmCallError, type ChatMessage } from "./types.js";
 
 /** Key sent to endpoints that need none (local servers, the sim); the SDK insists on some key. */
@@ -28,7 +28,7 @@ export interface EndpointOptions {
 /** One model's OpenAI-compatible HTTP client: the only code that sends requests to an endpoint. */
 export class Endpoint implements ChatEndpoint {
   private readonly client: OpenAI;
-  private readonly http: PooledFetch;
+  private readonly http: ContextFetch;
   /** The base URL for messages, without any user:password part. */
   readonly where: string;
   /** HTTP requests sent so far, retries included (failed calls too). */
@@ -41,8 +41,7 @@ export class Endpoint implements ChatEndpoint {
     private readonly apiKey: string,
     opts: EndpointOptions = {},
   ) {
-    // One keep-alive connection per concurrent call the model may have in flight.
-    this.http = pooledFetch(cfg.concurrency);
+    this.http = contextFetch();
     this.client = new OpenAI({
       baseURL,
       apiKey,
@@ -56,10 +55,6 @@ export class Endpoint implements ChatEndpoint {
     this.where = displayURL(baseURL);
     if (opts.retryBaseMs !== undefined) setRetryBase(this.client, opts.retryBaseMs);
     stopRetryingRefusedParameters(this.client, this.http);
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
   }
 
   async complete(messages: readonly ChatMessage[], params: Record<string, unknown>): Promise<EndpointReply> {
@@ -175,7 +170,7 @@ export function namesParameter(message: string, fields: readonly string[]): bool
  * same moment), then no more: the SDK's `shouldRetry(response)` is wrapped on this client, its
  * absence (a changed SDK) leaving the default behaviour.
  */
-function stopRetryingRefusedParameters(client: OpenAI, http: PooledFetch): void {
+function stopRetryingRefusedParameters(client: OpenAI, http: ContextFetch): void {
   const target = client as unknown as { shouldRetry?: (response: Response) => Promise<boolean> };
   const original = target.shouldRetry?.bind(client);
   if (!original) return;
