@@ -52,7 +52,7 @@ const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, "summary.js
 describe("a run that fails after its folder exists", () => {
   it("exits 1 with one line, writes summary.json as failed with the reason and what was spent, and resumes once the cause is fixed", async () => {
     fake.fallback = valRefused;
-    const { dir, file } = faultCampaign(fake.baseURL, { model: { maxRetries: 0 }, extra: { strategy: { name: "one-pass" } } });
+    const { dir, file } = faultCampaign(fake.baseURL, { model: { maxRetries: 0, timeoutMs: 60_000 }, extra: { strategy: { name: "one-pass" } } });
     const out = join(dir, "run");
 
     const r = await cli(["run", file, "--out", out, "--json"], env);
@@ -94,7 +94,7 @@ describe("a run that fails after its folder exists", () => {
 
   it("a seed harness that cannot be scored at all (every user call refused): the library call rejects, summary.json says why", async () => {
     fake.fallback = (req) => (req.body?.model === "fake-agent" ? { kind: "status", status: 404, body: { error: { message: "model not found" } } } : gradedModelReply(req));
-    const { dir, file } = faultCampaign(fake.baseURL, { model: { maxRetries: 0 }, extra: { strategy: { name: "one-pass" } } });
+    const { dir, file } = faultCampaign(fake.baseURL, { model: { maxRetries: 0, timeoutMs: 60_000 }, extra: { strategy: { name: "one-pass" } } });
     const out = join(dir, "run");
     await expect(evolve(file, { out, env, inProcessIslands: true })).rejects.toThrow(/^the seed harness could not be evaluated: model 'agent' .*404/);
     const failed = summaryOf(out);
@@ -105,7 +105,7 @@ describe("a run that fails after its folder exists", () => {
 
   it("a resume that cannot start (a key variable unset) says so in summary.json too, and a later resume still continues", async () => {
     fake.fallback = valRefused;
-    const { dir, file } = faultCampaign(fake.baseURL, { model: { maxRetries: 0 }, extra: { strategy: { name: "one-pass" } } });
+    const { dir, file } = faultCampaign(fake.baseURL, { model: { maxRetries: 0, timeoutMs: 60_000 }, extra: { strategy: { name: "one-pass" } } });
     const out = join(dir, "run");
     expect((await cli(["run", file, "--out", out, "--json"], env)).code).toBe(1);
     const before = summaryOf(out);
