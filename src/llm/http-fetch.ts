@@ -1,13 +1,11 @@
 /**
  * The `fetch` the openai SDK is given: the global fetch, with each call's own context carried
  * in `init` under CALL_CONTEXT (the SDK copies `fetchOptions` into every request it makes for
- * the call, retries included), so the endpoint counts attempts without AsyncLocalStorage,
- * which turns on promise tracking for the whole process (~0.3 ms CPU per call,
- * benchmarks/engine/http-path.mjs).
+ * the call, retries included), so the endpoint counts attempts without AsyncLocalStorage and
+ * the promise tracking it turns on for the whole process.
  *
- * Tried and dropped (issue 10): undici's `request` under the SDK (~40 % less client CPU per
- * call) dropped replies under load in test/faults/budget-integrity.test.ts: a reply the fake
- * server sent was not recorded, and paid again; not understood yet, so not shipped.
+ * undici's `request` in place of the global fetch cut the client's CPU per call but, under
+ * load, lost a reply the server had sent (test/faults/budget-integrity.test.ts); not used.
  */
 export const CALL_CONTEXT = Symbol("harness-evolve call context");
 
