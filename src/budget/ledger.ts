@@ -1,6 +1,6 @@
 import { ROLES, type Role } from "../config/schema.js";
 import type { ByRole, Caps, Cost } from "./types.js";
-import { fromNanos, toNanos } from "./money.js";
+import { fromNanos, toNanosDown, toNanosUp } from "./money.js";
 
 /**
  * Committed-cost accounting. A call reserves its worst-case cost before it starts
@@ -42,9 +42,12 @@ export function addCost(a: Cost, b: Readonly<Cost>): Cost {
   return { usd: a.usd + b.usd, tokens: a.tokens + b.tokens, calls: a.calls + b.calls };
 }
 
-/** Ledger-internal amounts hold dollars as whole nano-dollars, so sums are exact in any order. */
+/**
+ * Ledger-internal amounts hold dollars as whole nano-dollars, so sums are exact in any order;
+ * costs round up and caps down, so what the ledger counts never falls below the real spend.
+ */
 function units(c: Readonly<Cost>): Cost {
-  return { usd: toNanos(c.usd), tokens: c.tokens, calls: c.calls };
+  return { usd: toNanosUp(c.usd), tokens: c.tokens, calls: c.calls };
 }
 
 function dollars(c: Readonly<Cost>): Cost {
@@ -52,7 +55,7 @@ function dollars(c: Readonly<Cost>): Cost {
 }
 
 function capUnits(c: Caps): Caps {
-  return c.usd === undefined ? { ...c } : { ...c, usd: toNanos(c.usd) };
+  return c.usd === undefined ? { ...c } : { ...c, usd: toNanosDown(c.usd) };
 }
 
 function byRole<T>(make: () => T): ByRole<T> {

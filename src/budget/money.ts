@@ -14,6 +14,27 @@ export function fromNanos(nanos: number): number {
   return Number.isFinite(nanos) ? nanos / NANOS_PER_USD : nanos;
 }
 
+/**
+ * Nano-dollars rounded up (a charge, a reservation) or down (a cap), so the ledger never holds
+ * less than a call really cost: rounding to nearest could undercharge by up to half a nano per
+ * call, and a run of such calls could pass a cap. Float noise from the scaling itself (0.1 * 1e9
+ * is not exactly 1e8) is not rounded away from the nearest integer: a few ulps of tolerance.
+ */
+export function toNanosUp(usd: number): number {
+  return directed(usd, Math.ceil);
+}
+
+export function toNanosDown(usd: number): number {
+  return directed(usd, Math.floor);
+}
+
+function directed(usd: number, round: (n: number) => number): number {
+  if (!Number.isFinite(usd)) return usd;
+  const n = usd * NANOS_PER_USD;
+  const nearest = Math.round(n);
+  return Math.abs(n - nearest) <= 4 * Number.EPSILON * Math.max(1, Math.abs(n)) ? nearest : round(n);
+}
+
 /** `a + b` in dollars, exact whatever the order of a run of additions (both rounded to nano-dollars). */
 export function addUsd(a: number, b: number): number {
   return fromNanos(toNanos(a) + toNanos(b));

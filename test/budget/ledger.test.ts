@@ -37,6 +37,26 @@ describe("Ledger", () => {
     expect(l.overEstimates).toBe(1);
   });
 
+  it("never counts less than a call cost: sub-nano charges round up, so real spend stays within the cap", () => {
+    // Found by the property test (CI, seed -1800009250): rounding to the nearest nano-dollar
+    // undercharged 0.25 nano here, and the next reserve-all let real spend pass the cap.
+    const l = new Ledger({ total: { usd: 0.078125 } });
+    let real = 0;
+    for (const eighths of [3, 2]) {
+      const r = l.reserve("evolver", { usd: l.remaining("evolver").usd, tokens: 0, calls: 0 })!;
+      const actual = (r.worstCase.usd * eighths) / 8;
+      l.settle(r, { usd: actual, tokens: 0, calls: 0 });
+      real += actual;
+    }
+    expect(real + l.remaining("evolver").usd).toBeLessThanOrEqual(0.078125);
+    // Amounts that are whole nanos up to float noise are not rounded up.
+    const m = new Ledger({ total: { usd: 0.3 } });
+    const a = m.reserve("user", cost(0.1, 0))!;
+    m.settle(a, cost(0.1, 0));
+    expect(m.spent().total.usd).toBe(0.1);
+    expect(m.remaining("user").usd).toBe(0.2);
+  });
+
   it("throws on settling a reservation twice (a bug, not a budget event)", () => {
     const l = new Ledger({ total: {} });
     const a = l.reserve("user", cost(0, 1))!;
