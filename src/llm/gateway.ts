@@ -141,7 +141,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
           finishReason: reply.finishReason,
           kind,
         };
-        store.transaction(() => {
+        // Committed with the other responses of this turn, and before anyone uses this one.
+        await store.later(() => {
           store.putResponse(rec);
           store.recordCall(callRow(rec, plausibleUsage(rec, worstTokens - maxTokens, maxTokens, m.price), req, m.key, false, latencyMs, reply.attempts));
         });
@@ -210,7 +211,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       const latencyMs = cached ? performance.now() - started : rec.latencyMs;
       // Usage is the endpoint's claim: what is charged never exceeds what the call could cost.
       const use = plausibleUsage(rec, worst.tokens - maxTokens, maxTokens, m.price);
-      if (cached) store.recordCall(callRow(rec, use, req, m.key, true, latencyMs, 0));
+      const logged = cached ? store.later(() => store.recordCall(callRow(rec!, use, req, m.key, true, latencyMs, 0))) : undefined;
       // The first use in this account's scope is charged (paid now, or by an earlier piece of a
       // resumed run); later uses are free, so a replay charges exactly what the run did.
       const charge = account.chargeOnce(cacheKey) ? costOfUsage(use, use.costUsd) : { usd: 0, tokens: 0, calls: 0 };
@@ -221,6 +222,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       if (rec.kind === "truncated") m.stats.truncated++;
       else if (rec.kind === "empty") m.stats.empty++;
       else if (rec.kind !== "answer") m.stats.refused++;
+      await logged;
       return {
         text: rec.text,
         kind: rec.kind,

@@ -6,6 +6,7 @@ import { UserError } from "../config/errors.js";
 import { ADDED_COLUMNS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 import type { CallRecord, CallTotals, CandidateRecord, CandidateStatus, EvaluationRecord, EventRecord, NewCandidate, NewEvaluation, ReplyKind, ResponseRecord, SpendTotals } from "./types.js";
 import { emptyTotals, toCall, toCandidate, toEvaluation, toResponse, type Row } from "./rows.js";
+import { WriteBatch } from "./write-batch.js";
 
 export const RUN_DB = "run.db";
 
@@ -15,6 +16,7 @@ export const RUN_DB = "run.db";
  */
 export class RunStore {
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly batch = new WriteBatch((fn) => this.transaction(fn));
 
   private constructor(
     private readonly db: Database.Database,
@@ -62,8 +64,23 @@ export class RunStore {
     return this.db.transaction(fn)();
   }
 
+  /**
+   * Queue `write` to commit with the others queued in this turn of the event loop, in one
+   * transaction (see WriteBatch); resolves once committed. Await it before acting on what it stores.
+   */
+  later(write: () => void): Promise<void> {
+    return this.batch.add(write);
+  }
+
+  /** Commit the queued writes now. Readers of the call log flush first, so they see every write. */
+  flush(): void {
+    if (this.batch.pending > 0) this.batch.flush();
+  }
+
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.flush();
+    this.db.close();
   }
 
   setMeta(key: string, value: string): void {
@@ -162,11 +179,13 @@ export class RunStore {
   }
 
   calls(): CallRecord[] {
+    this.flush();
     return (this.stmt("SELECT * FROM calls ORDER BY id").all() as Row[]).map(toCall);
   }
 
   /** Distinct responses this run's calls used, by what they were (answer, truncated, ...): each counted once however often it was used. */
   replyKinds(): Partial<Record<ReplyKind, number>> {
+    this.flush();
     const rows = this.stmt(
         "SELECT r.kind AS kind, COUNT(*) AS n FROM responses r WHERE r.cache_key IN (SELECT DISTINCT cache_key FROM calls) GROUP BY r.kind",
       )
@@ -175,6 +194,7 @@ export class RunStore {
   }
 
   callTotals(): CallTotals {
+    this.flush();
     const rows = this.stmt(
         // Dollars summed as whole nano-dollars: a float sum would depend on the rows' order (completion order).
         `SELECT role, cached, COUNT(*) AS n, SUM(input_tokens) AS inp, SUM(output_tokens) AS outp, SUM(CAST(ROUND(cost_usd * 1e9) AS INTEGER)) / 1e9 AS usd
