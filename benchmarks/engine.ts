@@ -4,9 +4,11 @@
  *   npm run bench:engine -- --quick      (2 generations instead of 6)
  * For simulated latency 200 ms at concurrency 16 / 64 / 256 (global and per model) it
  * measures paid calls per second against the ideal concurrency / latency; at latency 0 the
- * process CPU (all threads) per paid call; and a CPU profile of that run (node --cpu-prof,
- * every thread), summarised as the top self-time functions. Each run is a fresh process
- * of the built dist/ (the script runs `npm run build` first).
+ * process CPU (all threads) per paid call, with the sim server in its thread as users run it
+ * and in another process (the engine's CPU alone); a CPU profile of that run (node --cpu-prof,
+ * every thread), summarised as the top self-time functions; and the CLI's start-up costs
+ * (engine/startup.ts). Each run is a fresh process of the built dist/ (the script runs
+ * `npm run build` first).
  * Writes benchmarks/results/engine/{engine.md, engine.json, profile.md}. Ratios, measured in
  * one invocation; the machine's load is printed with them, since they depend on it.
  */
@@ -15,6 +17,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { measureStartup, startupMarkdown } from "./engine/startup.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, "benchmarks/results/engine");
@@ -25,6 +28,7 @@ const scratch = mkdtempSync(join(tmpdir(), "he-bench-engine-"));
 interface Measured {
   concurrency: number;
   latencyMs: number;
+  sim: "thread" | "process";
   paidCalls: number;
   wallMs: number;
   cpuMs: number;
@@ -32,9 +36,9 @@ interface Measured {
   candidates: number;
 }
 
-function run(concurrency: number, latencyMs: number, nodeArgs: string[] = []): Measured {
-  const args = [...nodeArgs, join(root, "benchmarks/engine/one-run.mjs"), campaign, join(scratch, `run-${concurrency}-${latencyMs}`), String(concurrency), String(latencyMs)];
-  const env = quick ? { ...process.env, HARNESS_EVOLVE_BENCH_SETS: "strategy.generations=2" } : process.env;
+function run(concurrency: number, latencyMs: number, opts: { nodeArgs?: string[]; sim?: "thread" | "process" } = {}): Measured {
+  const args = [...(opts.nodeArgs ?? []), join(root, "benchmarks/engine/one-run.mjs"), campaign, join(scratch, `run-${concurrency}-${latencyMs}`), String(concurrency), String(latencyMs)];
+  const env = { ...process.env, ...(quick ? { HARNESS_EVOLVE_BENCH_SETS: "strategy.generations=2" } : {}), HARNESS_EVOLVE_BENCH_SIM: opts.sim ?? "thread" };
   const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", env, maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`run at concurrency ${concurrency}, latency ${latencyMs} ms failed: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
   const line = r.stdout.trim().split("\n").pop()!;
@@ -122,12 +126,16 @@ for (const c of [16, 64, 256]) {
 }
 process.stderr.write("latency 0 ms, concurrency 64 (CPU per paid call)\n");
 const cpuRun = run(64, 0);
+process.stderr.write("latency 0 ms, concurrency 64, the sim server in another process (the engine's CPU alone)\n");
+const engineRun = run(64, 0, { sim: "process" });
 process.stderr.write("latency 0 ms, concurrency 64, profiled\n");
 const profDir = join(scratch, "profile");
 mkdirSync(profDir, { recursive: true });
-run(64, 0, ["--cpu-prof", `--cpu-prof-dir=${profDir}`]);
+run(64, 0, { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profDir}`] });
 const profile = profileSummary(profDir, 25);
 if (process.env.HARNESS_EVOLVE_KEEP_PROFILE) process.stderr.write(`profiles kept in ${profDir}\n`);
+process.stderr.write("start-up: --help, --version, run and report of the quickstart (3 processes each)\n");
+const startup = await measureStartup({ repeats: 3 });
 const load1 = loadavg()[0]!;
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -141,8 +149,13 @@ const md = [
   "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ...rates.map((r) => `| 200 ms | ${r.concurrency} | ${r.ideal.toFixed(0)} | ${(r.paidCalls / (r.wallMs / 1000)).toFixed(0)} | ${pct(r.ratio)} | ${r.paidCalls} | ${(r.wallMs / 1000).toFixed(1)} | ${(r.cpuMs / r.paidCalls).toFixed(2)} |`),
   `| 0 ms | 64 | – | ${(cpuRun.paidCalls / (cpuRun.wallMs / 1000)).toFixed(0)} | – | ${cpuRun.paidCalls} | ${(cpuRun.wallMs / 1000).toFixed(1)} | **${(cpuRun.cpuMs / cpuRun.paidCalls).toFixed(2)}** |`,
+  `| 0 ms, sim server in another process | 64 | – | ${(engineRun.paidCalls / (engineRun.wallMs / 1000)).toFixed(0)} | – | ${engineRun.paidCalls} | ${(engineRun.wallMs / 1000).toFixed(1)} | **${(engineRun.cpuMs / engineRun.paidCalls).toFixed(2)}** (engine alone) |`,
   "",
-  `Every run ended with the same best harness: ${[...new Set([...rates, cpuRun].map((r) => r.bestHash))].join(", ")} (${[...new Set([...rates, cpuRun].map((r) => r.candidates))].join(", ")} candidates). Goals (issue 10): ≥ 95 % of ideal at 64, ≥ 85 % at 256, ≤ 0.3 ms CPU per paid call at latency 0.`,
+  `Every run ended with the same best harness: ${[...new Set([...rates, cpuRun, engineRun].map((r) => r.bestHash))].join(", ")} (${[...new Set([...rates, cpuRun, engineRun].map((r) => r.candidates))].join(", ")} candidates). Goals (issue 10): ≥ 95 % of ideal at 64, ≥ 85 % at 256, ≤ 0.3 ms CPU per paid call at latency 0. Rows with the sim server in its thread (as \`harness-evolve run\` runs it) count its CPU too; the last row's process ran only the engine.`,
+  "",
+  "Start-up, the built CLI (median of 3 fresh processes each; goal: `--help` ≤ 300 ms CPU):",
+  "",
+  startupMarkdown(startup),
   "",
   `Where the CPU goes at latency 0: [profile.md](profile.md) (${profile.threads} thread profiles; busy ${pct(profile.busy / Math.max(1, profile.busy + profile.idle))} of all thread samples). Top modules by self time: ${profile.modules.slice(0, 6).map((m) => `${m.name} ${pct(m.share)}`).join(", ")}.`,
   "",
@@ -168,6 +181,6 @@ const prof = [
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, "engine.md"), md);
 writeFileSync(join(outDir, "profile.md"), prof);
-writeFileSync(join(outDir, "engine.json"), JSON.stringify({ date: new Date().toISOString(), machine, quick, rates, cpu: cpuRun, profile: { modules: profile.modules, functions: profile.functions } }, null, 2) + "\n");
+writeFileSync(join(outDir, "engine.json"), JSON.stringify({ date: new Date().toISOString(), machine, quick, rates, cpu: cpuRun, engineAlone: engineRun, startup: startup.rows, profile: { modules: profile.modules, functions: profile.functions } }, null, 2) + "\n");
 if (!process.env.HARNESS_EVOLVE_KEEP_PROFILE) rmSync(scratch, { recursive: true, force: true });
 process.stdout.write(md + "\n");
