@@ -226,7 +226,7 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
     const roles: Role[] = usedRoles(loaded, suite);
     const needsSim = [config, ...(fork ? [fork.loaded.config] : [])].some((c) => Object.values(c.models).some((m) => isSimModel(m.model) && !m.baseURL));
     sim = needsSim ? await startSimServerThread({ world: config.sim.world, latencyMs: config.sim.latencyMs }) : undefined;
-    gateway = createGateway({ config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env, baseDir: dirname(loaded.file) });
+    gateway = createGateway({ config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env, baseDir: dirname(loaded.file), httpThread: true });
     const g = gateway;
     const built = buildEvaluator(loaded, suite, store, g, opts.signal);
     closeFitness = built.close;
@@ -255,7 +255,7 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
     };
     if (fork) {
       // The replayed part runs under the earlier campaign, through its own models and fitness, on this run's budget.
-      forkGateway = createGateway({ config: fork.loaded.config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env, baseDir: dirname(fork.loaded.file) });
+      forkGateway = createGateway({ config: fork.loaded.config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env, baseDir: dirname(fork.loaded.file), httpThread: true });
       const fg = forkGateway;
       const builtOld = buildEvaluator(fork.loaded, fork.suite, store, fg, opts.signal);
       const closeNew = closeFitness;

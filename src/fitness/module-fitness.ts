@@ -13,7 +13,8 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startWorker } from "../threads/worker.js";
 import { errorKind, type ChatMessage, type Complete, type CompletionRequest, type CompletionResponse } from "../llm/types.js";
 import { CostTally } from "./cost-tally.js";
 import type { EvaluateOptions, Evaluation, Fitness, FitnessContext, Split, Task, TaskResult, VerdictCache } from "./types.js";
@@ -295,15 +296,8 @@ export class ModuleFitness implements Fitness {
   }
 
   private spawn(): Slot {
-    const fromSource = import.meta.url.endsWith(".ts");
-    const url = new URL(fromSource ? "./module-worker.ts" : "./module-worker.js", import.meta.url);
     const workerData: ModuleWorkerData = { file: this.opts.file };
-    const resourceLimits = { maxOldGenerationSizeMb: this.opts.memoryMb };
-    // Running from TypeScript sources (tests, tsx), the worker registers the tsx loader first.
-    const bootstrap = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-    const worker = fromSource
-      ? new Worker(bootstrap, { eval: true, workerData, resourceLimits, stdout: true })
-      : new Worker(url, { workerData, resourceLimits, stdout: true });
+    const worker = startWorker(import.meta.url, "module-worker", { workerData, resourceLimits: { maxOldGenerationSizeMb: this.opts.memoryMb }, stdout: true });
     // What a module prints goes to stderr, so it never mixes into `--json` output on stdout.
     worker.stdout.pipe(process.stderr);
     const slot: Slot = { worker, busy: false, dead: false, warm: false };

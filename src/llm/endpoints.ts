@@ -4,6 +4,7 @@ import type { ChatEndpoint } from "./chat-endpoint.js";
 import { Endpoint, type EndpointOptions } from "./endpoint.js";
 import { checkGgufModel, ggufSettings, isGgufModel, resolvePackage, type PackageResolver } from "./gguf.js";
 import { GgufEndpoint, type EngineLoader } from "./gguf-endpoint.js";
+import type { HttpThread } from "./http-thread.js";
 
 export interface EndpointTarget {
   /** The model's key under `models`. */
@@ -17,6 +18,8 @@ export interface EndpointTarget {
   opts?: EndpointOptions;
   /** How a `gguf:` model finds and loads node-llama-cpp (tests replace them). */
   gguf?: { resolve?: PackageResolver; load?: EngineLoader };
+  /** Where HTTP requests go from: this thread when absent. */
+  http?: HttpThread;
 }
 
 /**
@@ -29,5 +32,5 @@ export function createEndpoint(t: EndpointTarget): ChatEndpoint {
     const path = checkGgufModel(t.key, t.cfg, t.baseDir, existsSync, t.gguf?.resolve ?? resolvePackage);
     return new GgufEndpoint(t.key, t.cfg, path, ggufSettings(t.key, t.cfg), t.gguf?.load);
   }
-  return new Endpoint(t.key, t.cfg, t.baseURL, t.apiKey, t.opts);
+  return t.http ? t.http.endpoint(t.key, t.cfg, t.baseURL, t.apiKey, t.opts) : new Endpoint(t.key, t.cfg, t.baseURL, t.apiKey, t.opts);
 }

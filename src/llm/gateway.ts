@@ -9,6 +9,7 @@ import type { CallRecord, ResponseRecord } from "../store/types.js";
 import { costOfUsage, resolveUsage, usdOf } from "./cost.js";
 import { replyKind, type ChatEndpoint } from "./chat-endpoint.js";
 import { NO_KEY, RETRY_BASE_ENV } from "./endpoint.js";
+import { HttpThread } from "./http-thread.js";
 import { createEndpoint } from "./endpoints.js";
 import { NonAnswerWatch, PromptCutWatch } from "./reply-watch.js";
 import { cacheKeyOf } from "./params.js";
@@ -33,6 +34,11 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Folder that relative model paths (`gguf:./model.gguf`) are resolved against: the campaign file's. Default: the working directory. */
   baseDir?: string;
+  /**
+   * Send HTTP requests from a worker thread of the gateway's own (http-thread.ts) instead of
+   * this one. Campaigns do; a gateway for a few calls (a test, `models check`) need not pay a thread.
+   */
+  httpThread?: boolean;
 }
 
 export interface Gateway {
@@ -73,7 +79,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const roles: RoleTable = resolveRoles(config);
   const retryBaseMs = retryBaseFrom(env);
   const models = new Map<string, ModelRuntime>();
-  for (const [key, cfg] of Object.entries(config.models)) models.set(key, createRuntime(key, cfg, config, env, opts.simBaseURL, opts.clock, retryBaseMs, opts.baseDir ?? process.cwd()));
+  const http = opts.httpThread ? new HttpThread() : undefined;
+  for (const [key, cfg] of Object.entries(config.models)) models.set(key, createRuntime(key, cfg, config, env, opts.simBaseURL, opts.clock, retryBaseMs, opts.baseDir ?? process.cwd(), http));
   const global = pLimit(config.concurrency);
   const inflight = new Map<string, Promise<ResponseRecord>>();
   const running = new Set<Promise<unknown>>();
@@ -289,6 +296,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       await Promise.allSettled([...running]);
       // In-process models (gguf:) free their memory; HTTP endpoints hold nothing.
       await Promise.allSettled([...models.values()].map((m) => m.endpoint.close?.()));
+      await http?.close();
     },
   };
 }
@@ -311,6 +319,7 @@ function createRuntime(
   clock: Clock | undefined,
   retryBaseMs: number | undefined,
   baseDir: string,
+  http: HttpThread | undefined,
 ): ModelRuntime {
   let apiKey = NO_KEY;
   if (cfg.apiKeyEnv !== undefined) {
@@ -334,7 +343,7 @@ function createRuntime(
   return {
     key,
     cfg,
-    endpoint: createEndpoint({ key, cfg, baseURL: baseURL ?? OPENAI_BASE_URL, apiKey, baseDir, opts: { retryBaseMs } }),
+    endpoint: createEndpoint({ key, cfg, baseURL: baseURL ?? OPENAI_BASE_URL, apiKey, baseDir, opts: { retryBaseMs }, http }),
     price,
     limit: pLimit(cfg.concurrency),
     rate: rateLimiterFor(cfg, clock),

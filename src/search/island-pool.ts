@@ -1,4 +1,5 @@
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startWorker } from "../threads/worker.js";
 import { serializeError, type FromWorker, type IslandHandlers, type ToWorker } from "./island-channel.js";
 import { PortError, runIslandGeneration, type IslandGenerationInput, type IslandGenerationResult } from "./island-generation.js";
 
@@ -15,11 +16,7 @@ export class IslandPool {
     private readonly opts: { inProcess?: boolean } = {},
   ) {
     if (opts.inProcess) return;
-    const fromSource = import.meta.url.endsWith(".ts");
-    const url = new URL(fromSource ? "./island-worker.ts" : "./island-worker.js", import.meta.url);
-    // Running from TypeScript sources (tests, tsx), the worker registers the tsx loader first.
-    const bootstrap = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-    for (let i = 0; i < islands; i++) this.workers.push(fromSource ? new Worker(bootstrap, { eval: true }) : new Worker(url));
+    for (let i = 0; i < islands; i++) this.workers.push(startWorker(import.meta.url, "island-worker"));
   }
 
   async runGeneration(inputs: IslandGenerationInput[], handlers: IslandHandlers): Promise<IslandGenerationResult[]> {

@@ -1,4 +1,4 @@
-import { Worker } from "node:worker_threads";
+import { startWorker } from "../threads/worker.js";
 import type { SimServer, SimServerOptions } from "./server.js";
 
 /**
@@ -7,11 +7,7 @@ import type { SimServer, SimServerOptions } from "./server.js";
  * engine's work (benchmarks/results/engine). Same server, same replies; only the thread differs.
  */
 export async function startSimServerThread(opts: SimServerOptions = {}): Promise<SimServer> {
-  const fromSource = import.meta.url.endsWith(".ts");
-  const url = new URL(fromSource ? "./server-worker.ts" : "./server-worker.js", import.meta.url);
-  // Running from TypeScript sources (tests, tsx), the worker registers the tsx loader first.
-  const bootstrap = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  const worker = fromSource ? new Worker(bootstrap, { eval: true, workerData: opts }) : new Worker(url, { workerData: opts });
+  const worker = startWorker(import.meta.url, "server-worker", { workerData: opts });
   const where = await new Promise<{ baseURL: string; port: number }>((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`sim server thread exited (${code}) before it listened`));
     worker.once("error", reject);
