@@ -17,6 +17,11 @@ export const RUN_DB = "run.db";
 export class RunStore {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly batch = new WriteBatch((fn) => this.transaction(fn));
+  /**
+   * Every cache key the responses table may hold, read once: most calls of a fresh run miss the
+   * cache, and a miss then costs no query. A superset (a key is added when its write is queued).
+   */
+  private responseKeys: Set<string> | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -155,12 +160,15 @@ export class RunStore {
   }
 
   getResponse(cacheKey: string): ResponseRecord | undefined {
+    this.responseKeys ??= new Set((this.stmt("SELECT cache_key FROM responses").pluck().all() as string[]));
+    if (!this.responseKeys.has(cacheKey)) return undefined;
     const row = this.stmt("SELECT * FROM responses WHERE cache_key = ?").get(cacheKey) as Row | undefined;
     return row && toResponse(row);
   }
 
   /** First write wins: the stored response is the one the run already acted on. */
   putResponse(r: ResponseRecord): void {
+    this.responseKeys?.add(r.cacheKey);
     this.stmt(
         `INSERT OR IGNORE INTO responses(cache_key, sample_key, role, model_key, model, text, input_tokens, output_tokens,
            usage_estimated, cost_usd, latency_ms, attempts, created_ts, finish_reason, kind)
@@ -227,6 +235,7 @@ export class RunStore {
   importResponses(otherDb: string): number {
     this.db.prepare("ATTACH DATABASE ? AS source").run(otherDb);
     try {
+      this.responseKeys = undefined;
       return this.db.prepare("INSERT OR IGNORE INTO responses SELECT * FROM source.responses").run().changes;
     } finally {
       this.db.exec("DETACH DATABASE source");

@@ -147,6 +147,18 @@ describe("RunStore", () => {
     expect(store.getResponse("missing")).toBeUndefined();
   });
 
+  it("a miss, then the write, then a hit; responses imported from another run are found too", () => {
+    const { store } = fresh();
+    expect(store.getResponse("k1")).toBeUndefined();
+    store.putResponse(response());
+    expect(store.getResponse("k1")?.text).toBe("hello");
+    const other = fresh().store;
+    other.putResponse(response({ cacheKey: "k2", text: "from the other run" }));
+    expect(store.getResponse("k2")).toBeUndefined();
+    expect(store.importResponses(other.path)).toBe(1);
+    expect(store.getResponse("k2")?.text).toBe("from the other run");
+  });
+
   it("totals calls: paid vs cached, overall and per role", () => {
     const { store } = fresh();
     store.recordCall(call());
