@@ -1,18 +1,17 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/campaign/summary.js";
 import { writeFailureCause } from "../../src/config/errors.js";
 import { MAX_HARNESS_CHARS } from "../../src/operators/parse.js";
 import { smallCampaign } from "../e2e/helpers.js";
+import { CLI, ROOT } from "../helpers/cli-run.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const CLI = join(ROOT, "src/cli/main.ts");
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSync(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

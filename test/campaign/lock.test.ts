@@ -1,15 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/campaign/summary.js";
 import { inUseMessage, LOCK_FILE, lockRunFolder, type LockOwner } from "../../src/campaign/lock.js";
 import { resume } from "../../src/campaign/resume.js";
 import { smallCampaign } from "../e2e/helpers.js";
+import { CLI, ROOT } from "../helpers/cli-run.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const CLI = [process.execPath, "--import", "tsx", join(ROOT, "src/cli/main.ts")] as const;
 
 function cli(args: string[]) {
   const r = spawnSync(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, encoding: "utf8" });
@@ -150,11 +149,11 @@ describe("racing processes", () => {
   it("of several processes taking over one stale lock at once, exactly one wins", async () => {
     const dir = mkdtempSync(join(tmpdir(), "he-lock-race-"));
     writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: new Date().toISOString(), command: "harness-evolve run" }));
-    // Each contender says "ready", waits for "go" on stdin, tries, reports, and holds what it won until stdin closes.
+    // Each contender (the built lock module, test/global-setup.ts) says "ready", waits for "go" on stdin, tries, reports, and holds what it won until stdin closes.
     const script = join(dir, "contender.mjs");
     writeFileSync(
       script,
-      `import { lockRunFolder } from ${JSON.stringify(join(ROOT, "src/campaign/lock.ts"))};
+      `import { lockRunFolder } from ${JSON.stringify(join(ROOT, "dist/campaign/lock.js"))};
 process.stdout.write("ready\\n");
 process.stdin.once("data", () => {
   try { lockRunFolder(${JSON.stringify(dir)}, "harness-evolve resume"); process.stdout.write("won\\n"); }
@@ -164,7 +163,7 @@ process.stdin.once("data", () => {
 `,
     );
     const contenders = Array.from({ length: 4 }, () => {
-      const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
+      const child = spawn(process.execPath, [script], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
       let out = "";
       child.stdout.on("data", (d: Buffer) => (out += d.toString()));
       const exited = new Promise<void>((done) => child.on("exit", () => done()));

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Ledger } from "../../src/budget/ledger.js";
 import { callBound } from "../../src/campaign/bounds.js";
@@ -11,12 +11,11 @@ import { ROLES } from "../../src/config/schema.js";
 import { createGateway } from "../../src/llm/gateway.js";
 import { RunStore } from "../../src/store/run-store.js";
 import { smallCampaign } from "../e2e/helpers.js";
+import { CLI, ROOT } from "../helpers/cli-run.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const CLI = join(ROOT, "src/cli/main.ts");
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSync(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -6,6 +6,9 @@
  * candidates, paid calls, dollars, and every candidate and evaluation row. Budgets bind: a total
  * calls cap in one campaign, a dollar cap with a role split in the other.
  *
+ * The runs of both campaigns go side by side (eight CLI processes at once on the suite's cores,
+ * plus the endpoint and the proxies in this process), so each meets a machine busy with the others.
+ *
  * `npm run test:determinism` runs this file; scripts/determinism-under-load.sh runs it under
  * stress-ng load.
  */
@@ -14,40 +17,53 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { parse, stringify } from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it, type ExpectStatic } from "vitest";
 import type { RunSummary } from "../../src/campaign/summary.js";
 import { startSimServer, type SimServer } from "../../src/sim/server.js";
 import { smallCampaign } from "../e2e/helpers.js";
-import { killedAfter, started } from "../helpers/cli-run.js";
+import { killedAfter, killedWhenStored, started, storedResponses } from "../helpers/cli-run.js";
 import { startJitterProxy, type JitterProxy } from "../helpers/jitter-proxy.js";
 
 
 let sim: SimServer;
-let proxy: JitterProxy;
+const proxies: JitterProxy[] = [];
 
 beforeAll(async () => {
   sim = await startSimServer({ world: 1 });
-  proxy = await startJitterProxy(sim.baseURL, 40);
 });
 afterAll(async () => {
-  await proxy?.close();
+  await Promise.all(proxies.map((p) => p.close()));
   await sim?.close();
 });
 
+/** A jitter proxy of its own for one run, so that it can tell it served that run. */
+async function newProxy(): Promise<JitterProxy> {
+  const proxy = await startJitterProxy(sim.baseURL, 40);
+  proxies.push(proxy);
+  return proxy;
+}
+
 const STRATEGY = { name: "islands", islands: 3, generations: 4, conversations: 3, turns: 2, presets: ["explorer", "refiner", "explorer"], finalists: 2 };
 
-/** The campaign file, and a copy whose models are served through the jitter proxy. */
-function campaignPair(budget: Record<string, unknown>): { dir: string; direct: string; jittered: string } {
-  const { dir, file } = smallCampaign({ seed: 11, strategy: STRATEGY, budget });
+/** A copy of the campaign file whose models are served through `proxy`. */
+function jitteredCopy(dir: string, file: string, proxy: JitterProxy, name: string): string {
   const cfg = parse(readFileSync(file, "utf8")) as { models: Record<string, { baseURL?: string; timeoutMs?: number }> };
   for (const m of Object.values(cfg.models)) {
     m.baseURL = proxy.baseURL;
     // The endpoint lives in this test's process, which a loaded machine can starve for a while; timing must not fail the run.
     m.timeoutMs = 600_000;
   }
-  const jittered = join(dir, "jittered.yaml");
+  const jittered = join(dir, `${name}.yaml`);
   writeFileSync(jittered, stringify(cfg));
-  return { dir, direct: file, jittered };
+  return jittered;
+}
+
+/** Waits for all of them (no run is left behind running), then fails with the first failure. */
+async function all<T extends unknown[]>(...runs: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(runs);
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
 }
 
 /** Runs a CLI command to its end. Never spawnSync: the sim server and the proxy live in this process's event loop. */
@@ -90,54 +106,63 @@ function outcome(dir: string) {
 }
 
 /** The same run, compared piece by piece so that a failure says where it diverged. */
-function expectSameRun(dir: string, reference: ReturnType<typeof outcome>, label: string): void {
+function expectSameRun(expect: ExpectStatic, dir: string, reference: ReturnType<typeof outcome>, label: string): void {
   const got = outcome(dir);
   expect(got.summary, `${label}: summary`).toEqual(reference.summary);
   expect(got.candidates, `${label}: candidates`).toEqual(reference.candidates);
   expect(got.evaluations, `${label}: evaluations`).toEqual(reference.evaluations);
 }
 
-async function killedThriceThenResumed(file: string, out: string, seed: number): Promise<number> {
+async function killedThriceThenResumed(file: string, out: string, seed: number): Promise<{ kills: number; resumes: number }> {
   let kills = 0;
+  let resumes = 0;
   let x = seed;
   const next = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   for (let attempt = 0; attempt < 12; attempt++) {
-    const args = started(out) ? ["resume", out] : ["run", file, "--out", out];
-    // Kills land at random moments (the process start alone takes a second or two); after three, let it finish.
-    const result = kills < 3 ? await killedAfter([...args, "--json"], 1500 + next() * 3500) : await killedAfter([...args, "--json"], 900_000);
-    if (result === "finished") return kills;
+    const resuming = started(out);
+    const args = resuming ? ["resume", out] : ["run", file, "--out", out];
+    if (resuming) resumes++;
+    // Each kill lands at a random point 40-240 responses further into the run (a whole run stores
+    // about 800), with whatever calls are in flight then; after three, let it finish. Points of
+    // progress, not of time: with eight runs sharing two cores, kills a few seconds after the start
+    // all landed before the run had recorded its campaign, and nothing was ever resumed.
+    const result = kills < 3 ? await killedWhenStored([...args, "--json"], out, storedResponses(out) + 40 + Math.floor(next() * 200)) : await killedAfter([...args, "--json"], 900_000);
+    if (result === "finished") return { kills, resumes };
     kills++;
   }
   throw new Error("the run did not finish after 12 attempts");
 }
 
-describe.each([
+describe.concurrent.each([
   { name: "a binding total calls cap", budget: { calls: 1000 } },
   { name: "a binding dollar cap split over roles", budget: { usd: 0.6, split: { evolver: 0.1, user: 0.6, verifier: 0.3 } } },
 ])("order invariance with $name", ({ budget }) => {
-  it("workers or not, jittered or not, killed and resumed or not: the same run", async () => {
-    const { dir, direct, jittered } = campaignPair(budget);
-    await cli(["run", direct, "--out", join(dir, "reference"), "--in-process"]);
+  // Both campaigns at once (describe.concurrent), and within each the four runs at once: none reads another's result.
+  it("workers or not, jittered or not, killed and resumed or not: the same run", async ({ expect }) => {
+    const { dir, file: direct } = smallCampaign({ seed: 11, strategy: STRATEGY, budget });
+    const [workersProxy, inProcessProxy, killedProxy] = await all(newProxy(), newProxy(), newProxy());
+    const [, , , killed] = await all(
+      cli(["run", direct, "--out", join(dir, "reference"), "--in-process"]),
+      cli(["run", jitteredCopy(dir, direct, workersProxy, "workers"), "--out", join(dir, "workers")]),
+      cli(["run", jitteredCopy(dir, direct, inProcessProxy, "in-process"), "--out", join(dir, "in-process"), "--in-process"]),
+      killedThriceThenResumed(jitteredCopy(dir, direct, killedProxy, "killed"), join(dir, "killed"), budget.calls ?? 7),
+    );
     const reference = outcome(join(dir, "reference"));
     // The cap must bind, or the test would not test a budget edge: rounds shrank (or the run
     // stopped) well short of the 72 children an unbounded run proposes.
     expect(reference.summary.candidates).toBeLessThan(40);
     expect(reference.candidates.length).toBeGreaterThan(8);
 
-    const before = proxy.forwarded();
-    await cli(["run", jittered, "--out", join(dir, "workers")]);
-    expect(proxy.forwarded()).toBeGreaterThan(before); // the jittered endpoint really served it
-    expectSameRun(join(dir, "workers"), reference, "jittered, island workers");
-
-    await cli(["run", jittered, "--out", join(dir, "in-process"), "--in-process"]);
-    expectSameRun(join(dir, "in-process"), reference, "jittered, islands in-process");
-
-    const kills = await killedThriceThenResumed(jittered, join(dir, "killed"), budget.calls ?? 7);
-    expect(kills).toBeGreaterThanOrEqual(1);
-    expectSameRun(join(dir, "killed"), reference, "jittered, SIGKILLed and resumed");
+    // Each jittered endpoint really served its run.
+    for (const p of [workersProxy, inProcessProxy, killedProxy]) expect(p.forwarded()).toBeGreaterThan(0);
+    expectSameRun(expect, join(dir, "workers"), reference, "jittered, island workers");
+    expectSameRun(expect, join(dir, "in-process"), reference, "jittered, islands in-process");
+    expect(killed.kills).toBeGreaterThanOrEqual(1);
+    expect(killed.resumes).toBe(killed.kills); // every kill left a started run, and each was resumed
+    expectSameRun(expect, join(dir, "killed"), reference, "jittered, SIGKILLed and resumed");
 
     // Replaying a finished run from the cache (on purpose: a plain resume leaves it alone): nothing new is paid, nothing changes.
     await cli(["resume", join(dir, "killed"), "--replay-completed"]);
-    expectSameRun(join(dir, "killed"), reference, "a finished run resumed");
+    expectSameRun(expect, join(dir, "killed"), reference, "a finished run resumed");
   }, 900_000);
 });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { evolve } from "../../src/campaign/run.js";
 import { RETRY_BASE_ENV } from "../../src/llm/endpoint.js";
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply, type RecordedRequest } from "../helpers/fake-openai-server.js";
+import { CLI } from "../helpers/cli-run.js";
 import { faultCampaign, gradedModelReply, injectFaults, unit } from "../helpers/fault-campaign.js";
 
 /**
@@ -79,7 +80,7 @@ async function echoingFake(): Promise<FakeOpenAI> {
 /** The CLI in a child process (async: the fake endpoint lives in this process and must keep answering). */
 function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    const child = spawn(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));

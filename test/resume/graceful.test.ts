@@ -1,12 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/campaign/summary.js";
 import { smallCampaign } from "../e2e/helpers.js";
+import { CLI, ROOT } from "../helpers/cli-run.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const CLI = [process.execPath, "--import", "tsx", join(ROOT, "src/cli/main.ts")] as const;
 
 /** Runs a CLI command and, once its first generation is reported, sends SIGTERM at each of `at` (ms later). */
 function signalled(args: string[], at: number[]): Promise<{ code: number | null; stderr: string }> {

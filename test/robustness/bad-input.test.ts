@@ -17,9 +17,9 @@ import { CampaignSchema } from "../../src/config/schema.js";
 import { loadTaskSuite } from "../../src/fitness/suite.js";
 import { CHECK_TYPES } from "../../src/fitness/suite-schema.js";
 import { smallCampaign } from "../e2e/helpers.js";
+import { CLI } from "../helpers/cli-run.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const CLI = join(ROOT, "src/cli/main.ts");
 const CAMPAIGN_KEYS = Object.keys(CampaignSchema.shape);
 
 let dir: string;
@@ -396,7 +396,7 @@ describe("task files: random mistakes are one line naming the file", () => {
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    const child = spawn(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -407,8 +407,7 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
 
 describe("the CLI with random bad campaign files", () => {
   it("exits 2 with exactly one `error:` line on stderr and no stack trace", async () => {
-    // Random mutations that loadCampaign rejects, plus four of the named mistakes. Each start of the
-    // CLI under tsx costs a few seconds of CPU, so seven cases, run side by side.
+    // Random mutations that loadCampaign rejects, plus four of the named mistakes, run side by side.
     const random = fc
       .sample(campaignFile, { numRuns: 60, seed: 77 })
       .map(writeCampaign)
