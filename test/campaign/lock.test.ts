@@ -10,9 +10,16 @@ import { smallCampaign } from "../e2e/helpers.js";
 import { CLI, ROOT } from "../helpers/cli-run.js";
 
 
-function cli(args: string[]) {
-  const r = spawnSync(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+/** A CLI command to its end, without blocking this process (the tests of the CLI run side by side and watch their children). */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => done({ code, stdout, stderr }));
+  });
 }
 
 function start(args: string[]): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>; stderr: () => string } {
@@ -191,7 +198,7 @@ const ONE = ["--set", "strategy.generations=1"];
 let shared: { file: string; dir: string; reference: string; done: Promise<void> } | undefined;
 function sharedRun() {
   if (!shared) {
-    const { dir, file } = smallCampaign();
+    const { dir, file } = smallCampaign({}, { short: true });
     const reference = join(dir, "reference");
     const done = start(["run", file, "--out", reference, "--json", ...ONE]).exited.then((r) => {
       if (r.code !== 0) throw new Error(`the reference run exited ${r.code}: ${r.stderr}`);
@@ -202,8 +209,9 @@ function sharedRun() {
   return shared;
 }
 
-describe("one owner per run folder (the CLI)", () => {
-  it("a second run --out or resume on a folder in use exits 2 with one line naming the owner, and the first run's result is unaffected", async () => {
+// Side by side, on the short task suite (what a lock does does not depend on how many tasks a harness is scored on).
+describe.concurrent("one owner per run folder (the CLI)", () => {
+  it("a second run --out or resume on a folder in use exits 2 with one line naming the owner, and the first run's result is unaffected", async ({ expect }) => {
     // The reference runs alongside the busy run: the same campaign, so the same result.
     const { dir, file, reference, done } = sharedRun();
     const out = join(dir, "busy");
@@ -218,7 +226,7 @@ describe("one owner per run folder (the CLI)", () => {
       expect(owner.pid).toBe(first.child.pid);
       const line = `error: ${out} is in use by pid ${owner.pid} since ${hhmm(owner.startedAt)} (harness-evolve run); wait for it or stop it`;
       for (const args of [["run", file, "--out", out], ["resume", out]]) {
-        const second = cli(args);
+        const second = await cli(args);
         expect(second.code).toBe(2);
         expect(second.stderr.trim().split("\n")).toEqual([line]);
       }
@@ -232,8 +240,8 @@ describe("one owner per run folder (the CLI)", () => {
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
   }, 300_000);
 
-  it("two runs racing into one fresh folder: exactly one proceeds", async () => {
-    const { dir, file } = smallCampaign();
+  it("two runs racing into one fresh folder: exactly one proceeds", async ({ expect }) => {
+    const { dir, file } = smallCampaign({}, { short: true });
     const out = join(dir, "fresh", "run");
     const runs = [start(["run", file, "--out", out, "--json", ...ONE]), start(["run", file, "--out", out, "--json", ...ONE])];
     const ended = [false, false];
@@ -257,22 +265,22 @@ describe("one owner per run folder (the CLI)", () => {
     expect(summaryOf(out).status).toBe("completed");
   }, 300_000);
 
-  it("a lock left by a process that is gone is taken over by the next resume", async () => {
+  it("a lock left by a process that is gone is taken over by the next resume", async ({ expect }) => {
     const out = mkdtempSync(join(tmpdir(), "he-lock-stale-"));
     const { reference, done } = sharedRun();
     await done;
     cpSync(reference, out, { recursive: true });
     const stale: LockOwner = { pid: deadPid(), host: hostname(), startedAt: new Date().toISOString(), command: "harness-evolve run" };
     writeFileSync(join(out, LOCK_FILE), JSON.stringify(stale));
-    const r = cli(["resume", out, "--json"]);
+    const r = await cli(["resume", out, "--json"]);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as RunSummary).status).toBe("completed");
     // Taken over, then released: no lock is left, the stale one included.
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
   }, 300_000);
 
-  it("a run stopped at once by a second SIGTERM (process.exit) still releases its lock", async () => {
-    const { dir, file } = smallCampaign();
+  it("a run stopped at once by a second SIGTERM (process.exit) still releases its lock", async ({ expect }) => {
+    const { dir, file } = smallCampaign({}, { short: true });
     const out = join(dir, "stopped");
     const run = start(["run", file, "--out", out, "--set", "strategy.generations=6"]);
     let ended = false;
@@ -286,8 +294,8 @@ describe("one owner per run folder (the CLI)", () => {
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
   }, 300_000);
 
-  it("a SIGKILLed run leaves a stale lock that the next resume takes over, and the run completes", async () => {
-    const { dir, file } = smallCampaign();
+  it("a SIGKILLed run leaves a stale lock that the next resume takes over, and the run completes", async ({ expect }) => {
+    const { dir, file } = smallCampaign({}, { short: true });
     const out = join(dir, "killed");
     const run = start(["run", file, "--out", out, "--set", "strategy.generations=3"]);
     let ended = false;
@@ -296,7 +304,7 @@ describe("one owner per run folder (the CLI)", () => {
     run.child.kill("SIGKILL");
     expect((await run.exited).signal).toBe("SIGKILL");
     expect(ownerOf(out).pid).toBe(run.child.pid);
-    const r = cli(["resume", out, "--json"]);
+    const r = await cli(["resume", out, "--json"]);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as RunSummary;
     expect(summary.status).toBe("completed");

@@ -122,11 +122,11 @@ async function killedThriceThenResumed(file: string, out: string, seed: number):
     const resuming = started(out);
     const args = resuming ? ["resume", out] : ["run", file, "--out", out];
     if (resuming) resumes++;
-    // Each kill lands at a random point 40-240 responses further into the run (a whole run stores
-    // about 800), with whatever calls are in flight then; after three, let it finish. Points of
+    // Each kill lands at a random point 20-120 responses further into the run (a whole run stores
+    // about 400), with whatever calls are in flight then; after three, let it finish. Points of
     // progress, not of time: with eight runs sharing two cores, kills a few seconds after the start
     // all landed before the run had recorded its campaign, and nothing was ever resumed.
-    const result = kills < 3 ? await killedWhenStored([...args, "--json"], out, storedResponses(out) + 40 + Math.floor(next() * 200)) : await killedAfter([...args, "--json"], 900_000);
+    const result = kills < 3 ? await killedWhenStored([...args, "--json"], out, storedResponses(out) + 20 + Math.floor(next() * 100)) : await killedAfter([...args, "--json"], 900_000);
     if (result === "finished") return { kills, resumes };
     kills++;
   }
@@ -134,12 +134,13 @@ async function killedThriceThenResumed(file: string, out: string, seed: number):
 }
 
 describe.concurrent.each([
-  { name: "a binding total calls cap", budget: { calls: 1000 } },
+  { name: "a binding total calls cap", budget: { calls: 500 } },
   { name: "a binding dollar cap split over roles", budget: { usd: 0.6, split: { evolver: 0.1, user: 0.6, verifier: 0.3 } } },
 ])("order invariance with $name", ({ budget }) => {
   // Both campaigns at once (describe.concurrent), and within each the four runs at once: none reads another's result.
   it("workers or not, jittered or not, killed and resumed or not: the same run", async ({ expect }) => {
-    const { dir, file: direct } = smallCampaign({ seed: 11, strategy: STRATEGY, budget });
+    // The short task suite: the same generations and about as many candidates as on the full one, at half the calls.
+    const { dir, file: direct } = smallCampaign({ seed: 11, strategy: STRATEGY, budget }, { short: true });
     const [workersProxy, inProcessProxy, killedProxy] = await all(newProxy(), newProxy(), newProxy());
     const [, , , killed] = await all(
       cli(["run", direct, "--out", join(dir, "reference"), "--in-process"]),

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { writeFileSync } from "node:fs";
 import { stringify } from "yaml";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { forkRun } from "../../src/campaign/fork.js";
 import { resume } from "../../src/campaign/resume.js";
 import { evolve } from "../../src/index.js";
@@ -17,10 +17,11 @@ function rows<T>(dir: string, sql: string): T[] {
   }
 }
 
-describe("fork", () => {
-  it("replays the old run up to generation K for free, then continues under the new campaign (more islands, another evolver, a budget)", async () => {
+// The two tests side by side, on the short task suite (a fork does not depend on how many tasks a harness is scored on).
+describe.concurrent("fork", () => {
+  it("replays the old run up to generation K for free, then continues under the new campaign (more islands, another evolver, a budget)", async ({ expect }) => {
     const strategy = { name: "islands", islands: 2, generations: 4, conversations: 2, turns: 2, presets: ["explorer", "refiner"], finalists: 2 };
-    const { dir, file } = smallCampaign({ strategy, roles: { evolver: "small", user: "mid", verifier: "judge" } });
+    const { dir, file } = smallCampaign({ strategy, roles: { evolver: "small", user: "mid", verifier: "judge" } }, { short: true });
     const a = join(dir, "a");
     await evolve(file, { out: a, inProcessIslands: true });
 
@@ -53,8 +54,8 @@ describe("fork", () => {
     expect(again.summary.spend.calls - again.summary.spend.cachedCalls).toBe(summary.spend.calls - summary.spend.cachedCalls);
   }, 180_000);
 
-  it("refuses a fork point the old run never reached, in one line", async () => {
-    const { dir, file } = smallCampaign({ strategy: { name: "islands", islands: 2, generations: 1, conversations: 1, turns: 1, presets: ["explorer", "refiner"], finalists: 1 } });
+  it("refuses a fork point the old run never reached, in one line", async ({ expect }) => {
+    const { dir, file } = smallCampaign({ strategy: { name: "islands", islands: 2, generations: 1, conversations: 1, turns: 1, presets: ["explorer", "refiner"], finalists: 1 } }, { short: true });
     const a = join(dir, "a");
     await evolve(file, { out: a, inProcessIslands: true });
     await expect(forkRun(file, { out: join(dir, "b"), from: a, until: 3, inProcessIslands: true })).rejects.toThrow(/^--from-generation 3: .* completed only 1 generation$/);

@@ -1,7 +1,7 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import type { RunSummary } from "../../src/campaign/summary.js";
 import { smallCampaign } from "../e2e/helpers.js";
 import { CLI, ROOT } from "../helpers/cli-run.js";
@@ -25,13 +25,26 @@ function signalled(args: string[], at: number[]): Promise<{ code: number | null;
   });
 }
 
+/** A CLI command to its end, without blocking this process (the other test's child is watched meanwhile). */
+function ran(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (status) => done({ status, stdout, stderr }));
+  });
+}
+
 const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as RunSummary;
 
-describe("graceful stop", () => {
-  const strategy = { name: "islands", islands: 2, generations: 6, conversations: 2, turns: 2, presets: ["explorer", "refiner"], finalists: 2 };
+// The two tests side by side; on the short task suite (the stop and the resume do not depend on how many tasks a harness is scored on).
+describe.concurrent("graceful stop", () => {
+  const strategy = { name: "islands", islands: 2, generations: 4, conversations: 2, turns: 2, presets: ["explorer", "refiner"], finalists: 2 };
 
-  it("the first SIGTERM lets calls in flight finish, writes the summary as stopped and says how to resume; resume finishes the run as if never stopped", async () => {
-    const { dir, file } = smallCampaign({ strategy });
+  it("the first SIGTERM lets calls in flight finish, writes the summary as stopped and says how to resume; resume finishes the run as if never stopped", async ({ expect }) => {
+    const { dir, file } = smallCampaign({ strategy }, { short: true });
     const whole = join(dir, "whole");
     // The uninterrupted run, alongside the stopped one.
     const wholeRun = signalled(["run", file, "--out", whole, "--json"], []);
@@ -42,8 +55,8 @@ describe("graceful stop", () => {
     expect(r.stderr).toContain(`harness-evolve resume ${out}`);
     const stopped = summaryOf(out);
     expect(stopped.status).toBe("stopped");
-    expect((await wholeRun).code).toBe(0); // before spawnSync blocks this process
-    const resumed = spawnSync(CLI[0], [...CLI.slice(1), "resume", out, "--json"], { cwd: ROOT, encoding: "utf8" });
+    expect((await wholeRun).code).toBe(0);
+    const resumed = await ran(["resume", out, "--json"]);
     expect(resumed.status).toBe(0);
     const a = JSON.parse(resumed.stdout) as RunSummary;
     const b = summaryOf(whole);
@@ -52,13 +65,13 @@ describe("graceful stop", () => {
     expect(a.spend.calls - a.spend.cachedCalls).toBe(b.spend.calls - b.spend.cachedCalls);
   }, 200_000);
 
-  it("a second SIGTERM stops at once, and the run can still be resumed", async () => {
-    const { dir, file } = smallCampaign({ strategy });
+  it("a second SIGTERM stops at once, and the run can still be resumed", async ({ expect }) => {
+    const { dir, file } = smallCampaign({ strategy }, { short: true });
     const out = join(dir, "twice");
     const r = await signalled(["run", file, "--out", out], [50, 80]);
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/SIGTERM again: stopping now/);
-    const resumed = spawnSync(CLI[0], [...CLI.slice(1), "resume", out, "--json"], { cwd: ROOT, encoding: "utf8" });
+    const resumed = await ran(["resume", out, "--json"]);
     expect(resumed.status).toBe(0);
     expect((JSON.parse(resumed.stdout) as RunSummary).status).toBe("completed");
   }, 200_000);
