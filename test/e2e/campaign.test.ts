@@ -1,13 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { evolve } from "../../src/campaign/run.js";
 import { startSimServer } from "../../src/sim/server.js";
 import { smallCampaign } from "./helpers.js";
 
-async function run(overrides: Record<string, unknown> = {}, opts: { inProcessIslands?: boolean; seed?: number; sets?: string[] } = {}) {
-  const { dir, file } = smallCampaign(overrides);
+/** A run of the small campaign, on the short task suite unless `fullTasks` (none of these properties depends on the suite's size). */
+async function run(overrides: Record<string, unknown> = {}, opts: { inProcessIslands?: boolean; seed?: number; sets?: string[]; fullTasks?: boolean } = {}) {
+  const { dir, file } = smallCampaign(overrides, { short: !opts.fullTasks });
   const out = join(dir, "run");
   const { summary } = await evolve(file, { out, inProcessIslands: opts.inProcessIslands ?? true, seed: opts.seed, sets: opts.sets });
   return { summary, out };
@@ -19,8 +20,9 @@ let workers: ReturnType<typeof run> | undefined;
 const plainRun = () => (plain ??= run());
 const workersRun = () => (workers ??= run({}, { inProcessIslands: false }));
 
-describe("a campaign end to end on the simulated models", () => {
-  it("runs with island workers and leaves a complete run folder", async () => {
+// Side by side: the tests that read the same runs share them.
+describe.concurrent("a campaign end to end on the simulated models", () => {
+  it("runs with island workers and leaves a complete run folder", async ({ expect }) => {
     const { summary, out } = await workersRun();
     expect(summary.status).toBe("completed");
     expect(summary.strategy).toBe("islands");
@@ -43,7 +45,7 @@ describe("a campaign end to end on the simulated models", () => {
     db.close();
   }, 300_000);
 
-  it("is reproducible: same seed, same best harness and calls; workers or not; another seed differs", async () => {
+  it("is reproducible: same seed, same best harness and calls; workers or not; another seed differs", async ({ expect }) => {
     // b and c are fresh runs; a and w are the runs the other tests read too.
     const [a, b, w, c] = await Promise.all([plainRun(), run(), workersRun(), run({}, { seed: 11 })]);
     expect(b.summary.best.hash).toBe(a.summary.best.hash);
@@ -53,7 +55,7 @@ describe("a campaign end to end on the simulated models", () => {
     expect([c.summary.best.hash, c.summary.spend.calls]).not.toEqual([a.summary.best.hash, a.summary.spend.calls]);
   }, 120_000);
 
-  it("gives the same result against a separately started sim server (by baseURL)", async () => {
+  it("gives the same result against a separately started sim server (by baseURL)", async ({ expect }) => {
     const server = await startSimServer({ port: 0, world: 1 });
     try {
       const models = {
@@ -71,7 +73,7 @@ describe("a campaign end to end on the simulated models", () => {
     }
   }, 120_000);
 
-  it("stops cleanly at a calls cap without overrunning it, with a complete summary", async () => {
+  it("stops cleanly at a calls cap without overrunning it, with a complete summary", async ({ expect }) => {
     const { summary } = await run({ budget: { calls: 700 } }, { sets: ["strategy.generations=6"] });
     expect(summary.status).toBe("budget-exhausted");
     expect(summary.budget.charged.calls).toBeLessThanOrEqual(700);
@@ -79,16 +81,17 @@ describe("a campaign end to end on the simulated models", () => {
     expect(summary.best.valScore).not.toBeNull();
   }, 300_000);
 
-  it("never overruns a dollar cap split by role", async () => {
+  it("never overruns a dollar cap split by role", async ({ expect }) => {
     const split = { evolver: 0.2, user: 0.5, verifier: 0.3 };
-    const { summary } = await run({ budget: { usd: 0.4, split } }, { sets: ["strategy.generations=8"] });
+    // The quickstart's full task suite, whose worst cases make this cap bind.
+    const { summary } = await run({ budget: { usd: 0.4, split } }, { sets: ["strategy.generations=8"], fullTasks: true });
     expect(summary.status).toBe("budget-exhausted");
     expect(summary.budget.charged.usd).toBeLessThanOrEqual(0.4);
     expect(summary.spend.usd).toBeLessThanOrEqual(0.4);
     for (const role of ["evolver", "user", "verifier"] as const) expect(summary.spend.byRole[role].usd).toBeLessThanOrEqual(0.4 * split[role] + 1e-12);
   }, 300_000);
 
-  it("says plainly when the budget cannot even score the seed harness", async () => {
+  it("says plainly when the budget cannot even score the seed harness", async ({ expect }) => {
     await expect(run({ budget: { usd: 0.01 } })).rejects.toThrow(/^budget: too small to evaluate the seed harness/);
   });
 });

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { evolve } from "../../src/campaign/run.js";
 import { smallCampaign } from "../e2e/helpers.js";
 
@@ -14,7 +14,7 @@ interface Row {
 }
 
 async function runStrategy(strategy: Record<string, unknown>, budget?: Record<string, unknown>) {
-  const { dir, file } = smallCampaign({ strategy, ...(budget ? { budget } : {}) });
+  const { dir, file } = smallCampaign({ strategy, ...(budget ? { budget } : {}) }, { short: true });
   const out = join(dir, "run");
   const { summary } = await evolve(file, { out, inProcessIslands: true });
   const db = new Database(join(out, "run.db"), { readonly: true });
@@ -23,8 +23,9 @@ async function runStrategy(strategy: Record<string, unknown>, budget?: Record<st
   return { summary, children: rows.map((r) => ({ ...r, parents: JSON.parse(r.parents) as string[] })) };
 }
 
-describe("baselines, as Mind Evolution defines them", () => {
-  it("best-of-n writes independent variants of the seed only, in rounds of `width`, up to n", async () => {
+// Side by side, on the short task suite (what a baseline proposes does not depend on how many tasks a harness is scored on).
+describe.concurrent("baselines, as Mind Evolution defines them", () => {
+  it("best-of-n writes independent variants of the seed only, in rounds of `width`, up to n", async ({ expect }) => {
     const { summary, children } = await runStrategy({ name: "best-of-n", n: 10, width: 4 });
     expect(summary.strategy).toBe("best-of-n");
     expect(summary.generations).toBe(3); // rounds of 4, 4, 2
@@ -36,7 +37,7 @@ describe("baselines, as Mind Evolution defines them", () => {
     }
   }, 300_000);
 
-  it("sequential-revision revises each thread's latest harness, turn after turn (critic, then author)", async () => {
+  it("sequential-revision revises each thread's latest harness, turn after turn (critic, then author)", async ({ expect }) => {
     const { summary, children } = await runStrategy({ name: "sequential-revision", threads: 2, turns: 4 });
     expect(summary.generations).toBe(4);
     for (const c of children) expect(c.operator).toBe("refine");
@@ -53,7 +54,7 @@ describe("baselines, as Mind Evolution defines them", () => {
     }
   }, 300_000);
 
-  it("one-pass makes exactly one rewrite, from no parent", async () => {
+  it("one-pass makes exactly one rewrite, from no parent", async ({ expect }) => {
     const { summary, children } = await runStrategy({ name: "one-pass" });
     expect(summary.generations).toBe(1);
     expect(children.length).toBeLessThanOrEqual(1);
@@ -64,10 +65,10 @@ describe("baselines, as Mind Evolution defines them", () => {
     expect(summary.spend.byRole.evolver.calls).toBeLessThanOrEqual(3); // one proposal, parse retries at most
   }, 300_000);
 
-  it("a baseline that runs out of budget stops cleanly and says why", async () => {
-    const { summary } = await runStrategy({ name: "best-of-n", n: 100000, width: 4 }, { calls: 600 });
+  it("a baseline that runs out of budget stops cleanly and says why", async ({ expect }) => {
+    const { summary } = await runStrategy({ name: "best-of-n", n: 100000, width: 4 }, { calls: 300 });
     expect(summary.status).toBe("budget-exhausted");
     expect(summary.reason).toMatch(/budget/);
-    expect(summary.budget.charged.calls).toBeLessThanOrEqual(600);
+    expect(summary.budget.charged.calls).toBeLessThanOrEqual(300);
   }, 300_000);
 });
