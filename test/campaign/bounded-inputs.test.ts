@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,18 @@ import { CLI, ROOT } from "../helpers/cli-run.js";
 function cli(args: string[]) {
   const r = spawnSync(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The same, without blocking this process: for a run that goes alongside others. */
+function cliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => done({ code, stdout, stderr }));
+  });
 }
 
 /** One line on stderr, starting `error: `, no stack trace. */
@@ -90,29 +102,30 @@ describe("an --out that cannot be written", () => {
     expect(oneLine(r.stderr)).toMatch(new RegExp(`^error: --out ${out}: a part of the path is a file, not a folder`));
   }, 300_000);
 
-  it.skipIf(!canMount)(`a disk that fills: one line, exit 2; once space is back, resume ends as the uninterrupted run does${canMount ? "" : " (skipped: needs root and mount -t tmpfs)"}`, () => {
+  it.skipIf(!canMount)(`a disk that fills: one line, exit 2; once space is back, resume ends as the uninterrupted run does${canMount ? "" : " (skipped: needs root and mount -t tmpfs)"}`, async () => {
     const { dir, file } = smallCampaign();
     const sets = ["--set", "strategy.generations=4"];
     const whole = join(dir, "whole");
-    expect(cli(["run", file, "--out", whole, "--json", ...sets]).code).toBe(0);
-    const reference = JSON.parse(readFileSync(join(whole, "summary.json"), "utf8")) as RunSummary;
+    // The uninterrupted run, alongside the two that meet a full disk.
+    const wholeRun = cliAsync(["run", file, "--out", whole, "--json", ...sets]);
 
     // Too small even for an empty run.db: nothing is left behind.
     const tiny = mountTmpfs("size=16k")!;
     const never = join(tiny, "run");
-    const r0 = cli(["run", file, "--out", never, ...sets]);
+    // Room for the start of the run only: it fails mid-run, and what it stored stays valid.
+    const small = mountTmpfs("size=1200k")!;
+    const out = join(small, "run");
+    const [r0, r1] = await Promise.all([cliAsync(["run", file, "--out", never, ...sets]), cliAsync(["run", file, "--out", out, ...sets])]);
     expect(r0.code).toBe(2);
     expect(oneLine(r0.stderr)).toBe(`error: --out ${never}: disk full`);
     expect(existsSync(never)).toBe(false);
 
-    // Room for the start of the run only: it fails mid-run, and what it stored stays valid.
-    const small = mountTmpfs("size=1200k")!;
-    const out = join(small, "run");
-    const r1 = cli(["run", file, "--out", out, ...sets]);
     expect(r1.code).toBe(2);
     expect(oneLine(r1.stderr)).toBe(`error: --out ${out}: disk full; what is stored stays valid: once that is fixed, continue with: harness-evolve resume ${out}`);
     expect(spawnSync("mount", ["-o", "remount,size=64m", small]).status).toBe(0);
-    const r2 = cli(["resume", out, "--json"]);
+    const r2 = await cliAsync(["resume", out, "--json"]);
+    expect((await wholeRun).code).toBe(0);
+    const reference = JSON.parse(readFileSync(join(whole, "summary.json"), "utf8")) as RunSummary;
     expect(r2.code).toBe(0);
     const resumed = JSON.parse(r2.stdout) as RunSummary;
     expect(resumed.status).toBe("completed");

@@ -46,7 +46,7 @@ describe("a missing price with budget.usd set", () => {
 
     // A priced run to fork from (one generation), then a fork onto the unpriced model with a dollar cap.
     const source = join(dir, "a");
-    const sim = smallCampaign({ strategy: { name: "islands", islands: 2, generations: 1, conversations: 1, turns: 1, presets: ["explorer", "refiner"], finalists: 1 } });
+    const sim = smallCampaign({ strategy: { name: "islands", islands: 2, generations: 1, conversations: 1, turns: 1, presets: ["explorer", "refiner"], finalists: 1 } }, { short: true });
     expect(cli(["run", sim.file, "--out", source, "--json"]).code).toBe(0);
     const forked = join(dir, "forked.yaml");
     const base = parse(readFileSync(file, "utf8")) as Record<string, unknown>;

@@ -37,7 +37,7 @@ function rowCounts(dir: string): Record<string, number> {
 let completed: { out: string; ran: ReturnType<typeof cli> } | undefined;
 function completedRun() {
   if (!completed) {
-    const { dir, file } = smallCampaign({ strategy: { name: "islands", islands: 2, generations: 1, conversations: 1, turns: 1, presets: ["explorer", "refiner"], finalists: 1 } });
+    const { dir, file } = smallCampaign({ strategy: { name: "islands", islands: 2, generations: 1, conversations: 1, turns: 1, presets: ["explorer", "refiner"], finalists: 1 } }, { short: true });
     const out = join(dir, "run");
     completed = { out, ran: cli(["run", file, "--out", out]) };
   }

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { evolve } from "../../src/campaign/run.js";
 import type { RunSummary } from "../../src/campaign/summary.js";
 import { RETRY_BASE_ENV } from "../../src/llm/endpoint.js";
@@ -15,21 +15,39 @@ import { faultCampaign, gradedModelReply, injectFaults, outcomeOf, paidCallTotal
  * Every model has maxRetries 5 and timeoutMs 1500. Faults that carry no Retry-After are
  * retried after HARNESS_EVOLVE_RETRY_BASE_MS (10 ms here) instead of the SDK's 0.5 s, so the
  * file stays fast; the 429-with-Retry-After run leaves it unset and relies on the header.
+ *
+ * The runs are concurrent tests, three at a time (the hang run mostly waits on its time-outs):
+ * more at once in this one process would bring a healthy reply on a loaded machine near the
+ * 1500 ms limit, and a retried healthy call would break the exact request counts below.
  */
 
 const KEY = "sk-faults-0123456789";
 const ENV = { FAKE_ENDPOINT_KEY: KEY };
 const FAST_RETRIES = { ...ENV, [RETRY_BASE_ENV]: "10" };
 
-const fakes: FakeOpenAI[] = [];
-afterEach(async () => {
-  for (const f of fakes.splice(0)) await f.close();
-});
+/** At most `n` holders at once. */
+function slots(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let free = n;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (free > 0) free--;
+    else await new Promise<void>((r) => waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+const three = slots(3);
 
-async function fakeWith(fallback: (req: RecordedRequest) => FakeReply): Promise<FakeOpenAI> {
+/** A fake endpoint for one test, closed when it ends. */
+async function fakeWith(fallback: (req: RecordedRequest) => FakeReply, onTestFinished: (fn: () => Promise<void>) => void): Promise<FakeOpenAI> {
   const fake = await startFakeOpenAI();
   fake.fallback = fallback;
-  fakes.push(fake);
+  onTestFinished(() => fake.close());
   return fake;
 }
 
@@ -60,7 +78,7 @@ beforeAll(async () => {
   expect(referencePaid.estimated).toBe(0);
 }, 300_000);
 
-describe("transient faults on a fifth of the calls leave the result unchanged", () => {
+describe.concurrent("transient faults on a fifth of the calls leave the result unchanged", () => {
   const kinds: { kind: FaultKind; what: string; env: Record<string, string> }[] = [
     { kind: "429-retry-after", what: "429 with retry-after-ms: 5 / Retry-After: 0 (default backoff untouched)", env: ENV },
     { kind: "429", what: "429 without Retry-After", env: FAST_RETRIES },
@@ -72,10 +90,10 @@ describe("transient faults on a fifth of the calls leave the result unchanged", 
     { kind: "no-choices", what: "a 200 with no choices", env: FAST_RETRIES },
   ];
 
-  it.each(kinds)("$what", async ({ kind, env }) => {
+  it.for(kinds)("$what", { timeout: 300_000 }, async ({ kind, env }, { expect, onTestFinished }) => {
     const faults = injectFaults(gradedModelReply, kind);
-    const fake = await fakeWith(faults.reply);
-    const { summary, out } = await run(fake, env);
+    const fake = await fakeWith(faults.reply, onTestFinished);
+    const { summary, out } = await three(() => run(fake, env));
     expect(outcomeOf(summary, out)).toEqual(reference);
     // About a fifth of the calls faulted, and each of them was sent exactly twice (the fault, then one retry).
     const paid = paidCallTotals(out);
@@ -87,12 +105,12 @@ describe("transient faults on a fifth of the calls leave the result unchanged", 
     expect(summary.spend.inputTokens).toBe(fake.served.promptTokens);
     expect(summary.spend.outputTokens).toBe(fake.served.completionTokens);
     expect(summary.spend.calls - summary.spend.cachedCalls).toBe(fake.served.ok);
-  }, 300_000);
+  });
 
-  it("a 200 with no usage: same result; those calls' tokens are estimated (chars / 4) and flagged", async () => {
+  it("a 200 with no usage: same result; those calls' tokens are estimated (chars / 4) and flagged", async ({ expect, onTestFinished }) => {
     const faults = injectFaults(gradedModelReply, "no-usage");
-    const fake = await fakeWith(faults.reply);
-    const { summary, out } = await run(fake, ENV);
+    const fake = await fakeWith(faults.reply, onTestFinished);
+    const { summary, out } = await three(() => run(fake, ENV));
     expect(outcomeOf(summary, out)).toEqual(reference);
     const paid = paidCallTotals(out);
     // Nothing was retried: a reply without usage is a good reply.
@@ -107,7 +125,7 @@ describe("transient faults on a fifth of the calls leave the result unchanged", 
   }, 300_000);
 });
 
-describe("permanent faults stop the run at the first request, with a one-line message", () => {
+describe.concurrent("permanent faults stop the run at the first request, with a one-line message", () => {
   /** Requests per body, for the model named `model`. */
   const perBody = (fake: FakeOpenAI, model: string) => {
     const n = new Map<string, number>();
@@ -115,10 +133,10 @@ describe("permanent faults stop the run at the first request, with a one-line me
     return [...n.values()];
   };
 
-  it("401 (a wrong key): evolve rejects naming the model and the variable to fix; no retries", async () => {
-    const fake = await fakeWith(gradedModelReply);
+  it("401 (a wrong key): evolve rejects naming the model and the variable to fix; no retries", async ({ expect, onTestFinished }) => {
+    const fake = await fakeWith(gradedModelReply, onTestFinished);
     fake.requireKey = "sk-the-right-key";
-    const err = (await run(fake, FAST_RETRIES).catch((e: unknown) => e)) as Error;
+    const err = (await three(() => run(fake, FAST_RETRIES)).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(Error);
     // The first calls are the seed's minibatch, sent together to the user model (`agent`).
     expect(err.message).toMatch(/model 'agent' \(fake-agent at http:\/\/127\.0\.0\.1:\d+\/v1\): 401 unauthorized .*— check the key in FAKE_ENDPOINT_KEY/);
@@ -129,13 +147,14 @@ describe("permanent faults stop the run at the first request, with a one-line me
     expect(perBody(fake, "fake-agent").every((n) => n === 1)).toBe(true);
   }, 300_000);
 
-  it("404 model not found on the evolver: the run ends `failed` after generation 0's first calls, naming the model and what to check", async () => {
+  it("404 model not found on the evolver: the run ends `failed` after generation 0's first calls, naming the model and what to check", async ({ expect, onTestFinished }) => {
     const fake = await fakeWith((req) =>
       req.body?.model === "fake-writer"
         ? { kind: "status", status: 404, body: { error: { message: "The model `fake-writer` does not exist or you do not have access to it.", code: "model_not_found" } } }
         : gradedModelReply(req),
+      onTestFinished,
     );
-    const { summary } = await run(fake, FAST_RETRIES);
+    const { summary } = await three(() => run(fake, FAST_RETRIES));
     expect(summary.status).toBe("failed");
     expect(summary.reason).toMatch(/model 'writer' \(fake-writer at .*\): 404 not found \(The model `fake-writer` does not exist.*\) — check models\.writer\.model and models\.writer\.baseURL/);
     expect(summary.reason).not.toContain("\n");
@@ -145,13 +164,14 @@ describe("permanent faults stop the run at the first request, with a one-line me
     expect(summary.best.id).toBe("seed");
   }, 300_000);
 
-  it("400 on the verifier's request: evolve rejects naming the model and the params to check; no retries", async () => {
+  it("400 on the verifier's request: evolve rejects naming the model and the params to check; no retries", async ({ expect, onTestFinished }) => {
     const fake = await fakeWith((req) =>
       req.body?.model === "fake-judge"
         ? { kind: "status", status: 400, body: { error: { message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", code: "unsupported_parameter" } } }
         : gradedModelReply(req),
+      onTestFinished,
     );
-    const err = (await run(fake, FAST_RETRIES).catch((e: unknown) => e)) as Error;
+    const err = (await three(() => run(fake, FAST_RETRIES)).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/model 'judge' \(fake-judge at .*\): 400 bad request \(Unsupported parameter.*\) — set models\.judge\.reasoning: true \(the cap is then sent as max_completion_tokens\)/);
     expect(err.message).not.toContain("\n");

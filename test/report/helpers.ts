@@ -8,12 +8,13 @@ import { smallCampaign } from "../e2e/helpers.js";
 
 export const HOSTILE = "</pre><script>window.pwned=1</script>";
 
-/** A small simulated run (islands unless `overrides` says otherwise); returns the run folder. */
-export async function smallRun(overrides: Record<string, unknown> = {}, opts: Partial<EvolveOptions> & { seedSuffix?: string } = {}): Promise<string> {
-  const { dir, file } = smallCampaign(overrides);
-  if (opts.seedSuffix) appendFileSync(join(dir, "seed-harness.md"), opts.seedSuffix);
+/** A small simulated run (islands unless `overrides` says otherwise; `short`: on the short task suite); returns the run folder. */
+export async function smallRun(overrides: Record<string, unknown> = {}, opts: Partial<EvolveOptions> & { seedSuffix?: string; short?: boolean } = {}): Promise<string> {
+  const { seedSuffix, short, ...evolveOpts } = opts;
+  const { dir, file } = smallCampaign(overrides, { short });
+  if (seedSuffix) appendFileSync(join(dir, "seed-harness.md"), seedSuffix);
   const out = join(dir, "run");
-  await evolve(file, { ...opts, out, inProcessIslands: true });
+  await evolve(file, { ...evolveOpts, out, inProcessIslands: true });
   return out;
 }
 

@@ -10,8 +10,17 @@ import { HOSTILE, chartMarks, copyRun, launch, openReport, smallRun, tableCells 
 const LONG = 180_000;
 let browser: Browser;
 let islandsRun: string;
+/** The runs of the second and third tests, started with the first (on the short task suite: what they check does not depend on it). */
+let hostileRun: Promise<string>;
+let stoppedRun: Promise<string>;
 
 beforeAll(async () => {
+  hostileRun = smallRun({ strategy: { name: "best-of-n", n: 4, width: 2, finalists: 2 } }, { seedSuffix: `\n${HOSTILE}\n<img src="http://example.invalid/x.png">\n`, short: true });
+  const stop = new AbortController();
+  stoppedRun = smallRun({}, { signal: stop.signal, onEvent: (e) => e.type === "generation" && stop.abort(), short: true });
+  // Awaited by their tests; a failure shows there.
+  hostileRun.catch(() => {});
+  stoppedRun.catch(() => {});
   [browser, islandsRun] = await Promise.all([launch(), smallRun()]);
 }, LONG);
 
@@ -86,7 +95,7 @@ describe("report.html of an islands run, in headless Chromium", () => {
   }, LONG);
 
   it("escapes hostile run text: harness, failure reasons and candidate ids", async () => {
-    const dir = await smallRun({ strategy: { name: "best-of-n", n: 4, width: 2, finalists: 2 } }, { seedSuffix: `\n${HOSTILE}\n<img src="http://example.invalid/x.png">\n` });
+    const dir = await hostileRun;
     const store = RunStore.open(dir);
     store.appendEvent("failure", { generation: 0, island: 0, id: `x${HOSTILE}`, reason: `proposal failed: ${HOSTILE}` });
     store.close();
@@ -109,8 +118,7 @@ describe("report.html of an islands run, in headless Chromium", () => {
   }, LONG);
 
   it("renders a stopped run, and a run that left no summary.json", async () => {
-    const stop = new AbortController();
-    const stopped = await smallRun({}, { signal: stop.signal, onEvent: (e) => e.type === "generation" && stop.abort() });
+    const stopped = await stoppedRun;
     const crashed = copyRun(islandsRun);
     rmSync(join(crashed, "summary.json"));
     for (const [dir, status] of [[stopped, "stopped"], [crashed, "completed"]] as const) {
