@@ -140,7 +140,8 @@ describe("ModuleFitness: healthy modules", () => {
   });
 });
 
-describe("ModuleFitness: a module's faults fail that candidate only", () => {
+// Side by side: each test has its own module and workers, and the time-out and out-of-memory ones mostly wait.
+describe.concurrent("ModuleFitness: a module's faults fail that candidate only", () => {
   const healthy = async (f: ModuleFitness, score: number) => {
     const ev = await f.evaluate("a good harness", { split: "train" }, ctxOf());
     expect(ev.error).toBeUndefined();
