@@ -16,32 +16,43 @@ import { faultCampaign, gradedModelReply, injectFaults, outcomeOf, paidCallTotal
  * retried after HARNESS_EVOLVE_RETRY_BASE_MS (10 ms here) instead of the SDK's 0.5 s, so the
  * file stays fast; the 429-with-Retry-After run leaves it unset and relies on the header.
  *
- * The runs are concurrent tests, three at a time (the hang run mostly waits on its time-outs):
- * more at once in this one process would bring a healthy reply on a loaded machine near the
- * 1500 ms limit, and a retried healthy call would break the exact request counts below.
+ * The runs are concurrent tests, three at a time, each with its own fake endpoint. Only the hang
+ * run needs the 1500 ms limit: the others get 60 s, so that on a loaded machine (three campaigns
+ * in this one process) a healthy reply never times out, which would send its body a third time
+ * and break the exact request counts below. The hang run keeps 1500 ms and runs alone.
  */
 
 const KEY = "sk-faults-0123456789";
 const ENV = { FAKE_ENDPOINT_KEY: KEY };
 const FAST_RETRIES = { ...ENV, [RETRY_BASE_ENV]: "10" };
 
-/** At most `n` holders at once. */
-function slots(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+/** At most `n` slots held at once; a holder takes `weight` of them (`n`: it runs alone), first come first served. */
+function slots(n: number): <T>(fn: () => Promise<T>, weight?: number) => Promise<T> {
   let free = n;
-  const waiting: (() => void)[] = [];
-  return async (fn) => {
-    if (free > 0) free--;
-    else await new Promise<void>((r) => waiting.push(r));
+  const waiting: { weight: number; go: () => void }[] = [];
+  const admit = () => {
+    while (waiting.length > 0 && waiting[0]!.weight <= free) {
+      const w = waiting.shift()!;
+      free -= w.weight;
+      w.go();
+    }
+  };
+  return async (fn, weight = 1) => {
+    await new Promise<void>((go) => {
+      waiting.push({ weight, go });
+      admit();
+    });
     try {
       return await fn();
     } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
+      free += weight;
+      admit();
     }
   };
 }
 const three = slots(3);
+/** Calls that must not time out unless the test says so. */
+const PATIENT = { model: { timeoutMs: 60_000 } };
 
 /** A fake endpoint for one test, closed when it ends. */
 async function fakeWith(fallback: (req: RecordedRequest) => FakeReply, onTestFinished: (fn: () => Promise<void>) => void): Promise<FakeOpenAI> {
@@ -51,7 +62,7 @@ async function fakeWith(fallback: (req: RecordedRequest) => FakeReply, onTestFin
   return fake;
 }
 
-async function run(fake: FakeOpenAI, env: Record<string, string>, opts: Parameters<typeof faultCampaign>[1] = {}): Promise<{ summary: RunSummary; out: string }> {
+async function run(fake: FakeOpenAI, env: Record<string, string>, opts: Parameters<typeof faultCampaign>[1] = PATIENT): Promise<{ summary: RunSummary; out: string }> {
   const { dir, file } = faultCampaign(fake.baseURL, opts);
   const out = join(dir, "run");
   const { summary } = await evolve(file, { out, inProcessIslands: true, env });
@@ -64,7 +75,7 @@ beforeAll(async () => {
   const fake = await startFakeOpenAI();
   fake.fallback = gradedModelReply;
   try {
-    const { summary, out } = await run(fake, ENV);
+    const { summary, out } = await run(fake, ENV, {});
     reference = outcomeOf(summary, out);
     referencePaid = paidCallTotals(out);
   } finally {
@@ -93,7 +104,8 @@ describe.concurrent("transient faults on a fifth of the calls leave the result u
   it.for(kinds)("$what", { timeout: 300_000 }, async ({ kind, env }, { expect, onTestFinished }) => {
     const faults = injectFaults(gradedModelReply, kind);
     const fake = await fakeWith(faults.reply, onTestFinished);
-    const { summary, out } = await three(() => run(fake, env));
+    // The hang run keeps the 1500 ms limit its faults need, alone.
+    const { summary, out } = kind === "hang" ? await three(() => run(fake, env, {}), 3) : await three(() => run(fake, env));
     expect(outcomeOf(summary, out)).toEqual(reference);
     // About a fifth of the calls faulted, and each of them was sent exactly twice (the fault, then one retry).
     const paid = paidCallTotals(out);
