@@ -2,7 +2,7 @@
  * Using harness-evolve as a library: run the quickstart campaign (simulated models,
  * offline), watch its progress, then print the best harness.
  *
- *   npx tsx examples/library/evolve.ts
+ *   npx tsx examples/library/evolve.ts [run-folder]
  */
 import { evolve, type RunEvent } from "harness-evolve";
 
@@ -16,7 +16,7 @@ function show(e: RunEvent): void {
 }
 
 const { summary, dir } = await evolve("examples/quickstart/campaign.yaml", {
-  out: `runs/library-${Date.now()}`,
+  out: process.argv[2] ?? `runs/library-${Date.now()}`,
   sets: ["strategy.generations=3"], // any campaign field, as on the command line
   onEvent: show,
 });
