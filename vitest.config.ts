@@ -13,5 +13,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     maxWorkers: 4,
     globalSetup: ["test/global-setup.ts"],
+    // dist/ is built from these sources by the global setup: worker threads of in-process runs
+    // start from it instead of each registering tsx (src/threads/worker.ts; tested both ways).
+    env: { HARNESS_EVOLVE_WORKERS_FROM_DIST: "1" },
   },
 });
