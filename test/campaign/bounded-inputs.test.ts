@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +7,7 @@ import type { RunSummary } from "../../src/campaign/summary.js";
 import { writeFailureCause } from "../../src/config/errors.js";
 import { MAX_HARNESS_CHARS } from "../../src/operators/parse.js";
 import { smallCampaign } from "../e2e/helpers.js";
-import { CLI, ROOT } from "../helpers/cli-run.js";
+import { CLI, ROOT, cliRun } from "../helpers/cli-run.js";
 
 
 function cli(args: string[]) {
@@ -15,17 +15,6 @@ function cli(args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The same, without blocking this process: for a run that goes alongside others. */
-function cliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
 
 /** One line on stderr, starting `error: `, no stack trace. */
 function oneLine(stderr: string): string {
@@ -107,7 +96,7 @@ describe("an --out that cannot be written", () => {
     const sets = ["--set", "strategy.generations=4"];
     const whole = join(dir, "whole");
     // The uninterrupted run, alongside the two that meet a full disk.
-    const wholeRun = cliAsync(["run", file, "--out", whole, "--json", ...sets]);
+    const wholeRun = cliRun(["run", file, "--out", whole, "--json", ...sets]);
 
     // Too small even for an empty run.db: nothing is left behind.
     const tiny = mountTmpfs("size=16k")!;
@@ -115,7 +104,7 @@ describe("an --out that cannot be written", () => {
     // Room for the start of the run only: it fails mid-run, and what it stored stays valid.
     const small = mountTmpfs("size=1200k")!;
     const out = join(small, "run");
-    const [r0, r1] = await Promise.all([cliAsync(["run", file, "--out", never, ...sets]), cliAsync(["run", file, "--out", out, ...sets])]);
+    const [r0, r1] = await Promise.all([cliRun(["run", file, "--out", never, ...sets]), cliRun(["run", file, "--out", out, ...sets])]);
     expect(r0.code).toBe(2);
     expect(oneLine(r0.stderr)).toBe(`error: --out ${never}: disk full`);
     expect(existsSync(never)).toBe(false);
@@ -123,7 +112,7 @@ describe("an --out that cannot be written", () => {
     expect(r1.code).toBe(2);
     expect(oneLine(r1.stderr)).toBe(`error: --out ${out}: disk full; what is stored stays valid: once that is fixed, continue with: harness-evolve resume ${out}`);
     expect(spawnSync("mount", ["-o", "remount,size=64m", small]).status).toBe(0);
-    const r2 = await cliAsync(["resume", out, "--json"]);
+    const r2 = await cliRun(["resume", out, "--json"]);
     expect((await wholeRun).code).toBe(0);
     const reference = JSON.parse(readFileSync(join(whole, "summary.json"), "utf8")) as RunSummary;
     expect(r2.code).toBe(0);

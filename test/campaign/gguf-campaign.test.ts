@@ -4,13 +4,13 @@
  * SIGKILLed mid-way then resumed. The model's replies are garbage, so the run must end with a
  * status and reasons (parse failures counted), with usage counted by the engine's tokenizer.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/campaign/summary.js";
-import { CLI, ROOT, started } from "../helpers/cli-run.js";
+import { CLI, ROOT, killedWhenStored } from "../helpers/cli-run.js";
 import { ggufCampaign } from "../helpers/gguf-campaign.js";
 
 function cli(args: string[]) {
@@ -31,33 +31,7 @@ function query<T>(dir: string, sql: string): T[] {
   }
 }
 
-/** Responses stored so far, or 0 before run.db holds any. */
-function responses(dir: string): number {
-  if (!started(dir)) return 0;
-  try {
-    return query<{ n: number }>(dir, "SELECT COUNT(*) AS n FROM responses")[0]!.n;
-  } catch {
-    return 0;
-  }
-}
 
-/** Runs a CLI command and SIGKILLs it once run.db holds `after` responses; resolves how it ended. */
-function killedOnceStored(args: string[], dir: string, after: number): Promise<"killed" | "finished"> {
-  return new Promise((done, fail) => {
-    const child = spawn(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const poll = setInterval(() => {
-      if (responses(dir) >= after) child.kill("SIGKILL");
-    }, 50);
-    child.on("exit", (code, signal) => {
-      clearInterval(poll);
-      if (signal === "SIGKILL") done("killed");
-      else if (code === 0) done("finished");
-      else fail(new Error(`${args.join(" ")} exited ${code}: ${stderr.trim().split("\n").pop()}`));
-    });
-  });
-}
 
 /** What a resumed run must share with the uninterrupted one: all but time and cache counts. */
 function comparable(s: RunSummary) {
@@ -137,7 +111,7 @@ describe("a campaign on a tiny random-weight GGUF model, in-process", () => {
     const pieces = join(dir, "pieces");
     // Killed once the seed is scored and some evolver replies are stored (the whole run stores more).
     const total = query<{ n: number }>(whole, "SELECT COUNT(*) AS n FROM responses")[0]!.n;
-    const outcome = await killedOnceStored(["run", file, "--out", pieces, "--json"], pieces, Math.floor(total / 2));
+    const outcome = await killedWhenStored(["run", file, "--out", pieces, "--json"], pieces, Math.floor(total / 2));
     expect(outcome).toBe("killed");
     expect(existsSync(join(pieces, "summary.json"))).toBe(false);
     const r = cli(["resume", pieces, "--json"]);

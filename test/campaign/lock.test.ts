@@ -7,20 +7,9 @@ import type { RunSummary } from "../../src/campaign/summary.js";
 import { inUseMessage, LOCK_FILE, lockRunFolder, type LockOwner } from "../../src/campaign/lock.js";
 import { resume } from "../../src/campaign/resume.js";
 import { smallCampaign } from "../e2e/helpers.js";
-import { CLI, ROOT } from "../helpers/cli-run.js";
+import { CLI, ROOT, cliRun } from "../helpers/cli-run.js";
 
 
-/** A CLI command to its end, without blocking this process (the tests of the CLI run side by side and watch their children). */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
 
 function start(args: string[]): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>; stderr: () => string } {
   const child = spawn(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
@@ -226,7 +215,7 @@ describe.concurrent("one owner per run folder (the CLI)", () => {
       expect(owner.pid).toBe(first.child.pid);
       const line = `error: ${out} is in use by pid ${owner.pid} since ${hhmm(owner.startedAt)} (harness-evolve run); wait for it or stop it`;
       for (const args of [["run", file, "--out", out], ["resume", out]]) {
-        const second = await cli(args);
+        const second = await cliRun(args);
         expect(second.code).toBe(2);
         expect(second.stderr.trim().split("\n")).toEqual([line]);
       }
@@ -272,7 +261,7 @@ describe.concurrent("one owner per run folder (the CLI)", () => {
     cpSync(reference, out, { recursive: true });
     const stale: LockOwner = { pid: deadPid(), host: hostname(), startedAt: new Date().toISOString(), command: "harness-evolve run" };
     writeFileSync(join(out, LOCK_FILE), JSON.stringify(stale));
-    const r = await cli(["resume", out, "--json"]);
+    const r = await cliRun(["resume", out, "--json"]);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as RunSummary).status).toBe("completed");
     // Taken over, then released: no lock is left, the stale one included.
@@ -304,7 +293,7 @@ describe.concurrent("one owner per run folder (the CLI)", () => {
     run.child.kill("SIGKILL");
     expect((await run.exited).signal).toBe("SIGKILL");
     expect(ownerOf(out).pid).toBe(run.child.pid);
-    const r = await cli(["resume", out, "--json"]);
+    const r = await cliRun(["resume", out, "--json"]);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as RunSummary;
     expect(summary.status).toBe("completed");

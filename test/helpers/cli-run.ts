@@ -80,3 +80,15 @@ export function killedWhenStored(args: string[], dir: string, atLeast: number): 
     });
   });
 }
+
+/** A CLI command to its end, without blocking this process (so runs can go side by side). */
+export function cliRun(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => done({ code, stdout, stderr }));
+  });
+}

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "vitest";
 import type { RunSummary } from "../../src/campaign/summary.js";
 import { smallCampaign } from "../e2e/helpers.js";
-import { CLI, ROOT } from "../helpers/cli-run.js";
+import { CLI, ROOT, cliRun } from "../helpers/cli-run.js";
 
 
 /** Runs a CLI command and, once its first generation is reported, sends SIGTERM at each of `at` (ms later). */
@@ -25,17 +25,6 @@ function signalled(args: string[], at: number[]): Promise<{ code: number | null;
   });
 }
 
-/** A CLI command to its end, without blocking this process (the other test's child is watched meanwhile). */
-function ran(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (status) => done({ status, stdout, stderr }));
-  });
-}
 
 const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as RunSummary;
 
@@ -56,8 +45,8 @@ describe.concurrent("graceful stop", () => {
     const stopped = summaryOf(out);
     expect(stopped.status).toBe("stopped");
     expect((await wholeRun).code).toBe(0);
-    const resumed = await ran(["resume", out, "--json"]);
-    expect(resumed.status).toBe(0);
+    const resumed = await cliRun(["resume", out, "--json"]);
+    expect(resumed.code).toBe(0);
     const a = JSON.parse(resumed.stdout) as RunSummary;
     const b = summaryOf(whole);
     expect(a.status).toBe("completed");
@@ -71,8 +60,8 @@ describe.concurrent("graceful stop", () => {
     const r = await signalled(["run", file, "--out", out], [50, 80]);
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/SIGTERM again: stopping now/);
-    const resumed = await ran(["resume", out, "--json"]);
-    expect(resumed.status).toBe(0);
+    const resumed = await cliRun(["resume", out, "--json"]);
+    expect(resumed.code).toBe(0);
     expect((JSON.parse(resumed.stdout) as RunSummary).status).toBe("completed");
   }, 200_000);
 });
