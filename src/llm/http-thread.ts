@@ -8,7 +8,7 @@ import { LlmCallError, type ChatMessage } from "./types.js";
 
 /**
  * The HTTP endpoints of a gateway, run in a worker thread of their own. The openai SDK and its
- * fetch were about 40 % of the engine's main thread (benchmarks/results/engine/profile.md), the
+ * fetch were about a third of the engine's main thread (benchmarks/results/engine/profile.md), the
  * thread that also stores, budgets and steers every island; here they use the other core. Same
  * Endpoint class, same requests, retries and errors: only the thread differs, and what a call
  * returns is its reply's content, so results cannot depend on which thread was quicker.

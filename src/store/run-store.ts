@@ -79,7 +79,7 @@ export class RunStore {
 
   /** Commit the queued writes now. Readers of the call log flush first, so they see every write. */
   flush(): void {
-    if (this.batch.pending > 0) this.batch.flush();
+    this.batch.flush();
   }
 
   close(): void {

@@ -22,10 +22,6 @@ export class WriteBatch {
     });
   }
 
-  get pending(): number {
-    return this.queued.length;
-  }
-
   /** Commit everything queued now. A failing write fails alone: the rest commit without it. */
   flush(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
