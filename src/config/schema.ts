@@ -7,7 +7,11 @@ export type Role = (typeof ROLES)[number];
 export const STRATEGIES = ["islands", "best-of-n", "sequential-revision", "one-pass"] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
+/** Simulated world presets (their knobs: src/sim/presets.ts; a test keeps the two lists equal). */
+export const WORLD_PRESET_NAMES = ["separable", "rugged", "deceptive"] as const;
+
 const positiveInt = z.number().int().positive();
+const unit = z.number().min(0).max(1);
 const nonNegative = z.number().nonnegative();
 
 export const PriceSchema = z
@@ -203,7 +207,26 @@ export const CampaignSchema = z
     fitness: FitnessSchema.default({ type: "tasks", minibatch: 8, samples: 1, verifierSamples: 1, feedbackItems: 6 }),
     strategy: StrategySchema,
     budget: BudgetSchema.default({ policy: "fixed" }),
-    sim: z.object({ world: z.number().int().default(1), latencyMs: z.number().int().min(0).default(0) }).strict().default({ world: 1, latencyMs: 0 }),
+    sim: z
+      .object({
+        world: z.number().int().default(1),
+        latencyMs: z.number().int().min(0).default(0),
+        /** How rugged the simulated landscape is (src/sim/presets.ts, docs/SIM-WORLD.md). */
+        preset: z.enum(WORLD_PRESET_NAMES).default("separable"),
+        /** Single knobs over the preset's. */
+        knobs: z
+          .object({
+            epistasis: unit.optional(),
+            deceptive: unit.optional(),
+            misdiagnosis: unit.optional(),
+            userNoise: unit.optional(),
+            collapse: unit.optional(),
+          })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({ world: 1, latencyMs: 0, preset: "separable", knobs: {} }),
     /** Calls in flight across all models at once. */
     concurrency: positiveInt.default(16),
     /** Settings `harness-evolve bench` uses: each strategy's parameters when it is compared. */

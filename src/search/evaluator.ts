@@ -117,7 +117,8 @@ export class CandidateEvaluator {
       });
       if (error) return { ok: false, reason: error };
       const last = result.full ?? result.minibatch;
-      return { ok: true, minibatch: result.minibatch.score, train: result.full?.score, feedback: last.feedback };
+      const taskScores = result.full ? Object.fromEntries(result.full.results.map((t) => [t.taskId, t.score])) : undefined;
+      return { ok: true, minibatch: result.minibatch.score, train: result.full?.score, feedback: last.feedback, ...(taskScores ? { taskScores } : {}) };
     } catch (e) {
       const err = e as Error & { permanent?: boolean };
       const budget = errorKind(err) === "budget";

@@ -6,7 +6,7 @@ import { errorKind, type CompletionRequest, type CompletionResponse } from "../l
 import { propose, type ProposalParent } from "../operators/index.js";
 import { pickWeighted, randomInt, stream, type Rng } from "./rng.js";
 import { boltzmannSelect, mean } from "./selection.js";
-import type { Candidate, OperatorName } from "./types.js";
+import type { Candidate, OperatorName, SpendPoint } from "./types.js";
 
 /**
  * One island's generation, as a function of its inputs and of the answers its
@@ -29,7 +29,7 @@ export interface IslandGenerationInput {
 }
 
 export type EvaluationOutcome =
-  | { ok: true; minibatch: number; train?: number; feedback: string }
+  | { ok: true; minibatch: number; train?: number; feedback: string; taskScores?: Record<string, number>; at?: SpendPoint }
   | { ok: false; reason: string; budget?: boolean; fatal?: boolean };
 
 /** Errors that cross the port keep their kind: a budget stop, a fatal endpoint error, or anything else. */
@@ -195,6 +195,8 @@ async function runConversation(input: IslandGenerationInput, conv: number, port:
         train: outcome.train,
         score: outcome.train ?? outcome.minibatch,
         feedback: outcome.feedback,
+        ...(outcome.taskScores ? { taskScores: outcome.taskScores } : {}),
+        ...(outcome.at ? { at: outcome.at } : {}),
       };
       children.push(child);
       if (!keepBest) latest = child;

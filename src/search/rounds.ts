@@ -73,8 +73,9 @@ export function carveConversations(ctx: SearchContext, wanted: readonly number[]
 export function handlers(ctx: SearchContext, accounts: Ledger[][], generation: number): IslandHandlers {
   return {
     complete: (island, conv, req) => ctx.bind(accounts[island]![conv]!)(req),
-    evaluate: (island, conv, req) =>
-      ctx.evaluator.evaluateCandidate(accounts[island]![conv]!, {
+    evaluate: async (island, conv, req) => {
+      const account = accounts[island]![conv]!;
+      const outcome = await ctx.evaluator.evaluateCandidate(account, {
         id: req.id,
         harness: req.harness,
         island,
@@ -83,7 +84,10 @@ export function handlers(ctx: SearchContext, accounts: Ledger[][], generation: n
         parents: req.parents,
         modelKey: req.modelKey,
         parentMinibatch: req.parentMinibatch,
-      }),
+      });
+      // The conversation's own account: its spend here depends only on this conversation's calls.
+      return outcome.ok ? { ...outcome, at: account.spent().total } : outcome;
+    },
   };
 }
 

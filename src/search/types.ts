@@ -20,6 +20,17 @@ export interface Candidate {
   /** Selection fitness: train when known, else minibatch. */
   score: number;
   feedback: string;
+  /** Per train task, the score of the full train evaluation (absent when there was none): what per-task Pareto selection reads. */
+  taskScores?: Record<string, number>;
+  /** What its conversation had been charged when its evaluation ended: places it on per-call anytime curves. */
+  at?: SpendPoint;
+}
+
+/** A point on the budget axes. */
+export interface SpendPoint {
+  usd: number;
+  tokens: number;
+  calls: number;
 }
 
 export function fitnessOf(c: Pick<Candidate, "train" | "minibatch">): number {
