@@ -22,6 +22,7 @@ import { isSimModel } from "../sim/models.js";
 import { startSimServer, type SimServer } from "../sim/server.js";
 import { groundTruth } from "../sim/verifier.js";
 import { createWorld, lookupTask } from "../sim/world.js";
+import { simKnobs, simServerOptions } from "../campaign/sim-world.js";
 import { RunStore } from "../store/run-store.js";
 import { lineChartSvg } from "./charts.js";
 import { verifierStudyMarkdown, wilsonInterval, type VerifierStudy, type VerifierStudyRow } from "./verifier-study-report.js";
@@ -125,7 +126,7 @@ export async function verifierStudy(campaignFile: string, opts: VerifierStudyOpt
   }
 
   const study = studyConfig(config, verifierKey, verifier, budgets);
-  const world = createWorld(config.sim.world);
+  const world = createWorld(config.sim.world, simKnobs(config));
   const store = RunStore.open(opts.out);
   store.setMeta("campaign", JSON.stringify(config));
   store.setMeta("campaignFile", loaded.file);
@@ -134,7 +135,7 @@ export async function verifierStudy(campaignFile: string, opts: VerifierStudyOpt
   let gateway: Gateway | undefined;
   try {
     if (Object.values(study.models).some((m) => isSimModel(m.model) && !m.baseURL)) {
-      sim = await startSimServer({ world: config.sim.world, latencyMs: config.sim.latencyMs });
+      sim = await startSimServer(simServerOptions(config));
     }
     gateway = createGateway({ config: study, store, ledger: new Ledger({ total: {} }), simBaseURL: sim?.baseURL });
     const complete = gateway.bind();

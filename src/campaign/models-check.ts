@@ -6,6 +6,7 @@ import type { LoadedCampaign } from "../config/load.js";
 import type { CampaignConfig, ModelConfig, Price, Role } from "../config/schema.js";
 import { loadTaskSuite } from "../fitness/suite.js";
 import { startSimServerThread } from "../sim/server-thread.js";
+import { simServerOptions } from "./sim-world.js";
 import type { ReplyKind } from "../store/types.js";
 import { RunStore } from "../store/run-store.js";
 import { isReasoningModel } from "../llm/capabilities.js";
@@ -95,7 +96,7 @@ export async function checkModels(loaded: LoadedCampaign, opts: CheckOptions = {
   const suite = loaded.tasksPath ? loadTaskSuite(loaded.tasksPath) : undefined;
   const probes = buildProbes(loaded, suite);
   const needsSim = Object.values(config.models).some((m) => isSimModel(m.model) && !m.baseURL);
-  const sim = needsSim ? await startSimServerThread({ world: config.sim.world, latencyMs: config.sim.latencyMs }) : undefined;
+  const sim = needsSim ? await startSimServerThread(simServerOptions(config)) : undefined;
   const dir = mkdtempSync(join(tmpdir(), "he-models-check-"));
   try {
     const called = new Set([...usedModels(resolveRoles(config)), ...probes.map((p) => p.key)]);

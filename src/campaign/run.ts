@@ -24,6 +24,7 @@ import { runIslands } from "../search/islands.js";
 import { runBaseline } from "../search/baselines.js";
 import { isSimModel } from "../sim/models.js";
 import { startSimServerThread } from "../sim/server-thread.js";
+import { simServerOptions } from "./sim-world.js";
 import { RUN_DB, RunStore } from "../store/run-store.js";
 import { minibatchOf, taskBound, type WorstCall } from "./bounds.js";
 import { checkSeedBudget, preflight, usedRoles } from "./preflight.js";
@@ -225,7 +226,7 @@ export async function execute(loaded: LoadedCampaign, suite: TaskSuite | undefin
     if (!stored) store.setMeta("presets", JSON.stringify(presets));
     const roles: Role[] = usedRoles(loaded, suite);
     const needsSim = [config, ...(fork ? [fork.loaded.config] : [])].some((c) => Object.values(c.models).some((m) => isSimModel(m.model) && !m.baseURL));
-    sim = needsSim ? await startSimServerThread({ world: config.sim.world, latencyMs: config.sim.latencyMs }) : undefined;
+    sim = needsSim ? await startSimServerThread(simServerOptions(config)) : undefined;
     gateway = createGateway({ config, store, ledger, simBaseURL: sim?.baseURL, env: opts.env, baseDir: dirname(loaded.file), httpThread: true });
     const g = gateway;
     const built = buildEvaluator(loaded, suite, store, g, opts.signal);

@@ -4,6 +4,7 @@ import type { StrategyResult } from "../search/context.js";
 import { isSimModel } from "../sim/models.js";
 import { expectedSuccess, simOptimum } from "../sim/optimum.js";
 import { createWorld } from "../sim/world.js";
+import { simKnobs } from "./sim-world.js";
 
 /**
  * For simulated campaigns the landscape is known: the best achievable expected val
@@ -15,7 +16,7 @@ export function simFigures(config: CampaignConfig, suite: TaskSuite, result: Str
   const key = typeof binding === "string" ? binding : binding.length === 1 ? binding[0]!.model : undefined;
   const model = key ? config.models[key]?.model : undefined;
   if (!model || !isSimModel(model)) return undefined;
-  const world = createWorld(config.sim.world);
+  const world = createWorld(config.sim.world, simKnobs(config));
   const val = suite.tasks.filter((t) => t.split === "val").map((t) => t.id);
   const texts = new Map(result.candidates.map((c) => [c.id, c.text]));
   const expected = new Map<string, number>();

@@ -90,8 +90,46 @@ export const SUPPORTS: readonly (readonly [string, string])[] = [
   ["precision", "givens"],
 ];
 
-/** How much of a directive's effect remains without its support. */
+/** How much of a directive's effect remains without its support (in the separable world). */
 export const UNSUPPORTED_KEEP = 0.5;
+
+export interface DeceptiveDef {
+  /** A popular shortcut: sounds like the fix for `helps`, and replaces the real fix (`helps` with its support `blocks`). */
+  phrase: string;
+  /** The dependent skill of a support pair that the shortcut half-serves on its own. */
+  helps: string;
+  /** The pair's support, whose directive the shortcut overrides while it is present. */
+  blocks: string;
+}
+
+/**
+ * Deceptive directives (rugged worlds with `deceptive` > 0): each helps alone, and while it is
+ * present the real pair it imitates cannot pay, so a climber that took it must remove it and
+ * add both halves of the pair (three edits) to go further. One per support pair.
+ */
+export const DECEPTIVE: readonly DeceptiveDef[] = [
+  { phrase: "Check the final answer in your head instead of writing steps", helps: "verify", blocks: "show-work" },
+  { phrase: "List the question's keywords instead of repeating the question", helps: "coverage", blocks: "restate" },
+  { phrase: "Use each number as it appears instead of tabulating them", helps: "precision", blocks: "givens" },
+];
+
+/** Share of a full directive's effect a deceptive shortcut gives its skill (times the knob). */
+export const DECEPTIVE_KEEP = 0.6;
+
+/**
+ * Skills a misdiagnosing critic confuses: the failures look alike from the outside (a wrong
+ * number could be arithmetic or plausibility; a wrong layout could be format or JSON).
+ */
+export const CONFUSABLE: readonly (readonly [string, string])[] = [
+  ["verify", "sanity"],
+  ["edge-cases", "coverage"],
+  ["givens", "facts-only"],
+  ["show-work", "decompose"],
+  ["units", "precision"],
+  ["format", "json"],
+  ["simplify", "brevity"],
+  ["restate", "assumptions"],
+];
 
 /** How much of an instructed skill's effect survives a conflicting instruction. */
 export const CONFLICT_KEEP = 0.25;

@@ -3,7 +3,7 @@
  * the user responder (which samples it) and the optimum (which takes its
  * expectation), so the two can never disagree.
  */
-import { CONFLICT_KEEP, UNSUPPORTED_KEEP } from "./catalog.js";
+import { CONFLICT_KEEP, DECEPTIVE_KEEP, UNSUPPORTED_KEEP } from "./catalog.js";
 import type { UserParams } from "./models.js";
 import type { SimTask, World } from "./world.js";
 import { countOccurrences, norm, wordCount } from "./util.js";
@@ -16,6 +16,8 @@ export interface HarnessAnalysis {
   instructed: boolean[];
   /** Indexes into world.harmful of the harmful directives present. */
   harmful: number[];
+  /** Indexes into world.deceptive of the deceptive shortcuts present. */
+  deceptive: number[];
   distractors: number;
   words: number;
 }
@@ -29,6 +31,7 @@ export function analyzeHarness(world: World, text: string): HarnessAnalysis {
   return {
     instructed: world.skills.map((s) => s.phrasings.some((p) => t.includes(norm(p)))),
     harmful: world.harmful.flatMap((h, i) => (t.includes(norm(h.phrase)) ? [i] : [])),
+    deceptive: world.deceptive.flatMap((d, i) => (t.includes(norm(d.phrase)) ? [i] : [])),
     distractors: world.distractors.filter((d) => t.includes(norm(d))).length,
     words: wordCount(text),
   };
@@ -40,18 +43,49 @@ export function nativeCompetence(user: UserParams, hardness: number): number {
 }
 
 /**
- * e_s = q + (1 − q)·activation·adherence·uptake·[instructed]·conflict·support,
- * where q is native competence lowered by harmful directives.
+ * Share of a paired directive's effect kept without its partner. Separable (epistasis 0): a
+ * dependent keeps half and a support all of it; at epistasis 1 neither pays alone.
+ */
+export function aloneKeep(world: World, skill: number): number {
+  const s = world.skills[skill]!;
+  if (s.support !== undefined) return UNSUPPORTED_KEEP * (1 - world.knobs.epistasis);
+  if (s.supports !== undefined) return 1 - world.knobs.epistasis;
+  return 1;
+}
+
+/** What the deceptive shortcuts present do: per skill, the directive they override and the share they give. */
+export function deceptiveEffects(world: World, present: readonly number[]): { blocked: boolean[]; help: number[] } {
+  const blocked = world.skills.map(() => false);
+  const help = world.skills.map(() => 0);
+  if (world.knobs.deceptive > 0) {
+    for (const d of present) {
+      blocked[world.deceptive[d]!.blocks] = true;
+      help[world.deceptive[d]!.helps] = Math.max(help[world.deceptive[d]!.helps]!, DECEPTIVE_KEEP * world.knobs.deceptive);
+    }
+  }
+  return { blocked, help };
+}
+
+/**
+ * e_s = q + (1 − q)·max(follow·conflict·pairing·[instructed, not overridden], follow·shortcut),
+ * where q is native competence lowered by harmful directives, follow = activation·adherence·uptake,
+ * pairing is 1 with the pair's partner live and aloneKeep without it.
  */
 export function skillProbs(world: World, user: UserParams, a: HarnessAnalysis): number[] {
   const follow = user.activation * user.adherence * uptake(a.words);
+  const { blocked, help } = deceptiveEffects(world, a.deceptive);
+  const live = (i: number) => a.instructed[i]! && !blocked[i];
   return world.skills.map((s, i) => {
     let q = nativeCompetence(user, s.hardness);
     for (const h of a.harmful) if (world.harmful[h]!.hurts.includes(i)) q *= 1 - world.harmful[h]!.strength * user.harmSensitivity;
-    if (!a.instructed[i]) return q;
+    if (!live(i) && help[i] === 0) return q;
+    const shortcut = (1 - q) * follow * help[i]!;
+    if (!live(i)) return q + shortcut;
     const conflict = s.conflictsWith.some((j) => a.instructed[j]) ? CONFLICT_KEEP : 1;
-    const support = s.support === undefined || a.instructed[s.support] ? 1 : UNSUPPORTED_KEEP;
-    return q + (1 - q) * follow * conflict * support;
+    const partner = s.support ?? s.supports;
+    const support = partner === undefined || live(partner) ? 1 : aloneKeep(world, i);
+    // Same association as before the knobs existed, so the separable world is unchanged bit for bit.
+    return q + Math.max((1 - q) * follow * conflict * support, shortcut);
   });
 }
 

@@ -6,7 +6,7 @@
 import { analyzeHarness, LENGTH_LIMIT } from "./competence.js";
 import { sectionLines, type HarnessDoc } from "./doc.js";
 import type { EditCtx } from "./edits.js";
-import type { World } from "./world.js";
+import { shortcutFor, type World } from "./world.js";
 import { norm, pick } from "./util.js";
 
 /** Chance the critic names an evidenced missing skill: flat across tiers, like edit targeting. */
@@ -26,13 +26,33 @@ export function writeCritique(ctx: EditCtx, harness: string, doc: HarnessDoc): s
   const out: string[] = [];
   const missing = world.skills.map((_, i) => i).filter((i) => evidence[i]! > 0 && !a.instructed[i]).sort((x, y) => evidence[y]! - evidence[x]!);
   // A critic names a couple of things, not everything: the most evidenced first.
+  const misread = world.knobs.misdiagnosis * ctx.params.misread;
   for (const i of missing.slice(0, MAX_NAMED)) {
     if (r() >= NAME_MISSING) continue;
     const s = world.skills[i]!;
+    if (misread > 0 && r() < misread) {
+      out.push(misdiagnose(ctx, i, evidence[i]!));
+      continue;
+    }
     out.push(`- Missing: ${s.label}. ${evidence[i]} failed answer(s) say "${s.telltale}" Add a directive such as "${s.phrasings[0]}."`);
   }
   for (const i of world.skills.map((_, j) => j).filter((j) => evidence[j]! > 0 && a.instructed[j])) {
-    out.push(`- The harness already asks for ${world.skills[i]!.label}, yet answers still skip it; it may be buried.`);
+    const s = world.skills[i]!;
+    const partner = s.support ?? s.supports;
+    // In an epistatic world the cause of an instructed skill still failing is its missing partner.
+    if (world.knobs.epistasis > 0 && partner !== undefined && !a.instructed[partner]) {
+      if (!(misread > 0 && r() < misread)) {
+        const p = world.skills[partner]!;
+        out.push(`- Answers still skip ${s.label} although the harness asks for it: that only works together with ${p.label}. Add a directive such as "${p.phrasings[0]}."`);
+        continue;
+      }
+      const trick = shortcutFor(world, i);
+      if (trick) {
+        out.push(`- Answers still skip ${s.label}; a quicker fix: add "${trick}."`);
+        continue;
+      }
+    }
+    out.push(`- The harness already asks for ${s.label}, yet answers still skip it; it may be buried.`);
   }
   if (r() < 0.25 * ctx.spread) {
     const free = world.skills.map((_, i) => i).filter((i) => !a.instructed[i]);
@@ -57,6 +77,18 @@ export function writeCritique(ctx: EditCtx, harness: string, doc: HarnessDoc): s
   return `Critique of the harness:\n${out.join("\n")}`;
 }
 
+/**
+ * A misdiagnosis: the symptom's popular shortcut when there is one, else a confusable skill.
+ * It never quotes the real telltale, so the author cannot recover the cause from it.
+ */
+function misdiagnose(ctx: EditCtx, skill: number, count: number): string {
+  const { world } = ctx;
+  const trick = shortcutFor(world, skill);
+  if (trick) return `- ${count} failed answer(s) went wrong in a way a quicker habit would fix: add "${trick}."`;
+  const other = world.skills[world.skills[skill]!.confusedWith ?? skill]!;
+  return `- Missing: ${other.label}. ${count} failed answer(s) went wrong in a way that points there. Add a directive such as "${other.phrasings[0]}."`;
+}
+
 function conflictPairs(world: World, instructed: boolean[]): [number, number][] {
   return world.skills.flatMap((s, i) => s.conflictsWith.filter((j) => j > i && instructed[i] && instructed[j]).map((j): [number, number] => [i, j]));
 }
@@ -66,6 +98,8 @@ export interface CritiqueActions {
   remove: string[];
   /** Skills the critique names (by label or telltale). */
   add: number[];
+  /** Deceptive shortcuts the critique says to add, verbatim. */
+  lines: string[];
 }
 
 export function readCritique(world: World, critique: string): CritiqueActions {
@@ -74,5 +108,6 @@ export function readCritique(world: World, critique: string): CritiqueActions {
   const add = world.skills.flatMap((s, i) =>
     t.includes(norm(s.label)) || t.includes(norm(s.telltale).replace(/[.]$/, "")) ? [i] : [],
   );
-  return { remove, add };
+  const lines = world.knobs.deceptive > 0 ? world.deceptive.filter((d) => t.includes(`add "${norm(d.phrase)}`)).map((d) => d.phrase) : [];
+  return { remove, add, lines };
 }

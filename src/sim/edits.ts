@@ -2,10 +2,10 @@
  * The evolver's elementary edits on a harness document. Each edit records a
  * short English note that becomes part of the reply.
  */
-import { analyzeHarness } from "./competence.js";
+import { analyzeHarness, LENGTH_LIMIT } from "./competence.js";
 import { addLine, bullet, renderDoc, sectionLines, type HarnessDoc, type LineRef } from "./doc.js";
 import type { EvolverParams } from "./models.js";
-import type { World } from "./world.js";
+import { shortcutFor, type World } from "./world.js";
 import { clamp, pick, weightedPick, type Rng } from "./util.js";
 
 export interface EditCtx {
@@ -51,6 +51,9 @@ export function addSkill(ctx: EditCtx, doc: HarnessDoc, targeting: number): bool
   const c = chooseSkill(ctx, doc, targeting);
   if (!c) return false;
   const s = ctx.world.skills[c.skill]!;
+  // Reading a symptom as its cause, the evolver reaches for the popular shortcut instead.
+  const trick = c.targeted ? shortcutFor(ctx.world, c.skill) : undefined;
+  if (trick && ctx.r() < ctx.world.knobs.misdiagnosis * ctx.params.misread) return addShortcut(ctx, doc, trick);
   const phrase = choosePhrasing(ctx, c.skill);
   addLine(doc, s.section, bullet(phrase));
   ctx.notes.push(
@@ -88,6 +91,32 @@ export function swapPhrasing(ctx: EditCtx, doc: HarnessDoc): boolean {
   doc.sections[ref.section]!.lines[ref.line] = bullet(phrase);
   ctx.notes.push(`I reworded a line as "${phrase}" to make it clearer.`);
   return true;
+}
+
+/** Adds a deceptive shortcut line (under Approach) unless the harness already has it. */
+export function addShortcut(ctx: EditCtx, doc: HarnessDoc, phrase: string): boolean {
+  if (analyzeHarness(ctx.world, renderDoc(doc)).deceptive.some((d) => ctx.world.deceptive[d]!.phrase === phrase)) return false;
+  addLine(doc, "Approach", bullet(phrase));
+  ctx.notes.push(`I added "${phrase}", a quicker way to the same result.`);
+  return true;
+}
+
+/**
+ * Context collapse (ACE, arXiv 2510.04618): re-emitting a whole harness, a model drops
+ * details, more the longer the harness. Each line is lost with chance collapse × words/limit.
+ */
+export function collapseLines(ctx: EditCtx, doc: HarnessDoc): void {
+  const rate = ctx.world.knobs.collapse;
+  if (rate <= 0) return;
+  const words = analyzeHarness(ctx.world, renderDoc(doc)).words;
+  const p = Math.min(2 * rate, (rate * words) / LENGTH_LIMIT);
+  let lost = 0;
+  for (const s of doc.sections) {
+    const before = s.lines.length;
+    s.lines = s.lines.filter((line) => line.trim() === "" || ctx.r() >= p);
+    lost += before - s.lines.length;
+  }
+  if (lost > 0) ctx.notes.push("I tightened the wording.");
 }
 
 /** Noise: a line that sounds useful and does nothing but add length. */

@@ -7,7 +7,7 @@ import { TAG, blocks, wrap, type OperatorStep, OPERATOR_STEPS } from "../protoco
 import { INTROS, SECTION_ORDER } from "./catalog.js";
 import { telltaleEvidence } from "./competence.js";
 import { readCritique, writeCritique } from "./critic.js";
-import { addDistractor, addSkill, editCount, instructedIn, randomEdit, removeLine, type EditCtx } from "./edits.js";
+import { addDistractor, addShortcut, addSkill, collapseLines, editCount, instructedIn, randomEdit, removeLine, type EditCtx } from "./edits.js";
 import { addLine, bullet, cloneDoc, parseDoc, renderDoc, sectionLines, classifyLine, type HarnessDoc } from "./doc.js";
 import type { SimProfile } from "./models.js";
 import { innerBlock } from "./prompt.js";
@@ -53,6 +53,7 @@ export function evolverReply(world: World, profile: SimProfile, prompt: string, 
 
 function mutate(ctx: EditCtx, parent: HarnessDoc): HarnessDoc {
   const doc = cloneDoc(parent);
+  collapseLines(ctx, doc);
   for (let n = editCount(ctx); n > 0; n--) randomEdit(ctx, doc);
   return doc;
 }
@@ -83,6 +84,7 @@ function crossover(ctx: EditCtx, parents: HarnessDoc[]): HarnessDoc {
     });
   }
   ctx.notes.push(`I combined sections from ${parents.length} parents, keeping each directive once.`);
+  collapseLines(ctx, child);
   if (r() < 0.5) addSkill(ctx, child, ctx.params.targeting);
   return child;
 }
@@ -106,6 +108,7 @@ const MAX_AUTHOR_ACTIONS = 3;
 function author(ctx: EditCtx, parent: HarnessDoc, critique: string): HarnessDoc {
   const { r, world } = ctx;
   const doc = cloneDoc(parent);
+  collapseLines(ctx, doc);
   const found = readCritique(world, critique);
   const named = found.add.filter((i) => !instructedIn(world, doc)[i]);
   // Only the named skills count as evidence here, so targeted adds follow the critique.
@@ -113,6 +116,7 @@ function author(ctx: EditCtx, parent: HarnessDoc, critique: string): HarnessDoc 
   const targeting = Math.min(0.95, ctx.params.targeting + 0.25);
   const actions: (() => boolean)[] = [
     ...found.remove.map((quoted) => () => removeQuoted(ctx, doc, quoted)),
+    ...found.lines.map((phrase) => () => addShortcut(ctx, doc, phrase)),
     ...named.map(() => () => addSkill(authorCtx, doc, targeting)),
   ];
   let acted = 0;

@@ -27,6 +27,8 @@ export interface EvolverParams {
   malformed: number;
   /** Chance a removal goes for a harmful, conflicting or filler line rather than a random one. */
   cleanup: number;
+  /** Scales the world's misdiagnosis rate: smaller models locate mistakes less often (arXiv 2311.08516). */
+  misread: number;
 }
 
 export interface VerifierParams {
@@ -45,12 +47,12 @@ const WEAK: UserParams = { competence: 0.45, activation: 0.25, adherence: 0.14, 
 const MID: UserParams = { competence: 0.5, activation: 0.9, adherence: 0.68, reach: 0.88, harmSensitivity: 0.6 };
 const STRONG: UserParams = { competence: 0.93, activation: 0.96, adherence: 0.76, reach: 0.97, harmSensitivity: 0.2 };
 
-const SMALL_EVOLVER: EvolverParams = { targeting: 0.6, spread: 1.0, malformed: 0.03, cleanup: 0.5 };
-const LARGE_EVOLVER: EvolverParams = { targeting: 0.62, spread: 0.3, malformed: 0.01, cleanup: 0.6 };
+const SMALL_EVOLVER: EvolverParams = { targeting: 0.6, spread: 1.0, malformed: 0.03, cleanup: 0.5, misread: 1 };
+const LARGE_EVOLVER: EvolverParams = { targeting: 0.62, spread: 0.3, malformed: 0.01, cleanup: 0.6, misread: 0.6 };
 
 export const SIM_PROFILES: Record<string, SimProfile> = {
   "sim:weak": { id: "sim:weak", user: WEAK, evolver: SMALL_EVOLVER, verifier: { acuity: 0.7 } },
-  "sim:mid": { id: "sim:mid", user: MID, evolver: { ...SMALL_EVOLVER, spread: 0.7, malformed: 0.02 }, verifier: { acuity: 0.85 } },
+  "sim:mid": { id: "sim:mid", user: MID, evolver: { ...SMALL_EVOLVER, spread: 0.7, malformed: 0.02, misread: 0.8 }, verifier: { acuity: 0.85 } },
   "sim:strong": { id: "sim:strong", user: STRONG, evolver: LARGE_EVOLVER, verifier: { acuity: 1 } },
   "sim:small": { id: "sim:small", user: WEAK, evolver: SMALL_EVOLVER, verifier: { acuity: 0.75 } },
   "sim:large": { id: "sim:large", user: { ...MID, competence: 0.7 }, evolver: LARGE_EVOLVER, verifier: { acuity: 0.95 } },

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { isSimModel } from "./models.js";
 import { modelList, openAIError, simRespond, type SimReply } from "./respond.js";
+import type { WorldKnobs } from "./presets.js";
 import { createWorld } from "./world.js";
 
 export interface SimServerOptions {
@@ -13,6 +14,8 @@ export interface SimServerOptions {
   host?: string;
   /** World seed. */
   world?: number;
+  /** How rugged the world is (presets.ts); separable when absent. */
+  knobs?: WorldKnobs;
   /** Delay before each chat completion reply, so throughput figures mean something. */
   latencyMs?: number;
 }
@@ -46,7 +49,7 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
 }
 
 export async function startSimServer(opts: SimServerOptions = {}): Promise<SimServer> {
-  const world = createWorld(opts.world ?? 1);
+  const world = createWorld(opts.world ?? 1, opts.knobs);
   const latency = Math.max(0, opts.latencyMs ?? 0);
   const host = opts.host ?? "127.0.0.1";
   const timers = new Set<NodeJS.Timeout>();

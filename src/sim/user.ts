@@ -8,7 +8,7 @@ import { HARD_TELLTALE } from "./catalog.js";
 import { analyzeHarness, reachProb, skillProbs } from "./competence.js";
 import type { SimProfile } from "./models.js";
 import { lookupTask, type World } from "./world.js";
-import { norm, pick, rngFor } from "./util.js";
+import { hashHex, norm, pick, rngFor } from "./util.js";
 
 const MAX_ANSWER = 300;
 const OPENERS = ["I worked through it quickly.", "I went with my first pass.", "I computed a result directly.", "I answered from a quick reading."];
@@ -26,8 +26,15 @@ export function userAnswer(world: World, profile: SimProfile, harness: string, t
   const r = rngFor("user", world.seed, profile.id, seed, norm(taskText));
   // Draw every uniform up front so the stream position never depends on the harness.
   const draws = task.skills.map(() => r());
-  const reachDraw = r();
+  let reachDraw = r();
   const opener = pick(r, OPENERS);
+  if (world.knobs.userNoise > 0) {
+    // Noisy users: a share of the draws is fresh per harness, so equally good harnesses no longer
+    // get equal outcomes (expectations are unchanged: a fresh uniform is still uniform).
+    const fresh = rngFor("user-noise", world.seed, profile.id, seed, norm(taskText), hashHex(norm(harness)));
+    for (let i = 0; i < draws.length; i++) if (fresh() < world.knobs.userNoise) draws[i] = fresh();
+    if (fresh() < world.knobs.userNoise) reachDraw = fresh();
+  }
   const missingAt = task.skills.findIndex((s, i) => draws[i]! >= probs[s]!);
   const reached = reachDraw < reachProb(profile.user, task.difficulty);
   if (missingAt === -1 && reached) return { pass: true, text: compose(task.steps, task.answer) };

@@ -3,7 +3,8 @@
  * frequency), the harmful and distractor directives, and a pool of tasks the
  * sim recognises by their normalised text.
  */
-import { CONFLICTS, DISTRACTORS, HARMFUL, SKILLS, SUPPORTS, type SkillDef } from "./catalog.js";
+import { CONFLICTS, CONFUSABLE, DECEPTIVE, DISTRACTORS, HARMFUL, SKILLS, SUPPORTS, type SkillDef } from "./catalog.js";
+import { knobsKey, SEPARABLE, type WorldKnobs } from "./presets.js";
 import { KIND_WEIGHTS, TEMPLATES, type Made, type SimCheck, type Template } from "./templates.js";
 import { int, norm, pick, rngFor, weightedPick, wordCount } from "./util.js";
 
@@ -17,7 +18,19 @@ export interface Skill extends SkillDef {
   conflictsWith: number[];
   /** Index of the skill without which this one's directive is only half effective, if any. */
   support?: number;
+  /** Index of the skill this one supports, if any (it pays alone only in a separable world). */
+  supports?: number;
+  /** Index of the skill a misdiagnosing critic names instead of this one. */
+  confusedWith?: number;
   shortest: string;
+}
+
+export interface Deceptive {
+  phrase: string;
+  /** Index of the skill it half-serves alone. */
+  helps: number;
+  /** Index of the skill whose directive it overrides while present. */
+  blocks: number;
 }
 
 export interface Harmful {
@@ -40,8 +53,11 @@ export interface SimTask extends Made {
 
 export interface World {
   seed: number;
+  /** How rugged the landscape is (presets.ts); never changes the skills or tasks. */
+  knobs: WorldKnobs;
   skills: Skill[];
   harmful: Harmful[];
+  deceptive: Deceptive[];
   distractors: readonly string[];
   tasks: SimTask[];
   byText: Map<string, SimTask>;
@@ -50,10 +66,11 @@ export interface World {
 /** Tasks generated per world; suites take a prefix of this pool. */
 export const TASK_POOL = 600;
 
-const cache = new Map<number, World>();
+const cache = new Map<string, World>();
 
-export function createWorld(seed = 1): World {
-  const hit = cache.get(seed);
+export function createWorld(seed = 1, knobs: WorldKnobs = SEPARABLE): World {
+  const key = `${seed}|${knobsKey(knobs)}`;
+  const hit = cache.get(key);
   if (hit) return hit;
   const r = rngFor("world", seed);
   const index = new Map(SKILLS.map((s, i) => [s.id, i]));
@@ -64,6 +81,8 @@ export function createWorld(seed = 1): World {
     frequency: 0.4 + r(),
     conflictsWith: CONFLICTS.filter((c) => c.includes(s.id)).map((c) => index.get(c[0] === s.id ? c[1] : c[0])!),
     support: index.get(SUPPORTS.find((p) => p[0] === s.id)?.[1] ?? ""),
+    supports: index.get(SUPPORTS.find((p) => p[1] === s.id)?.[0] ?? ""),
+    confusedWith: index.get(CONFUSABLE.find((c) => c.includes(s.id))?.find((id) => id !== s.id) ?? ""),
     shortest: s.phrasings.reduce((a, b) => (wordCount(b) < wordCount(a) || (wordCount(b) === wordCount(a) && b.length < a.length) ? b : a)),
   }));
   const harmful = HARMFUL.map((h) => ({ phrase: h.phrase, strength: h.strength, hurts: h.hurts.map((id) => index.get(id)!) }));
@@ -88,9 +107,15 @@ export function createWorld(seed = 1): World {
     tasks.push(task);
     byText.set(key, task);
   }
-  const world: World = { seed, skills, harmful, distractors: DISTRACTORS, tasks, byText };
-  cache.set(seed, world);
+  const deceptive = DECEPTIVE.map((d) => ({ phrase: d.phrase, helps: index.get(d.helps)!, blocks: index.get(d.blocks)! }));
+  const world: World = { seed, knobs: { ...knobs }, skills, harmful, deceptive, distractors: DISTRACTORS, tasks, byText };
+  cache.set(key, world);
   return world;
+}
+
+/** The deceptive shortcut that imitates this skill's fix, when the shortcuts act. */
+export function shortcutFor(world: World, skill: number): string | undefined {
+  return world.knobs.deceptive > 0 ? world.deceptive.find((d) => d.helps === skill)?.phrase : undefined;
 }
 
 /** The template's core skills plus extras from its pool, 2..4 in all. */
