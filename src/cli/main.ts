@@ -14,6 +14,7 @@ import { oneLineMessage, UserError } from "../config/errors.js";
 import type { Display } from "./display.js";
 import type { BenchCliOptions } from "./bench.js";
 import { registerModelsCommand } from "./models.js";
+import { WORLD_PRESETS, worldKnobs, type WorldPresetName } from "../sim/presets.js";
 
 /** package.json's version: two levels up from both src/cli/main.ts and dist/cli/main.js. */
 function packageVersion(): string {
@@ -121,9 +122,10 @@ sim
   .option("--host <host>", "interface to listen on", "127.0.0.1")
   .option("--world <n>", "world seed", int, 1)
   .option("--latency <ms>", "added latency per response", int, 0)
-  .action(async (o: { port: number; host: string; world: number; latency: number }) => {
+  .addOption(new Option("--preset <name>", "how rugged the world is (docs/SIM-WORLD.md)").choices(Object.keys(WORLD_PRESETS)).default("separable"))
+  .action(async (o: { port: number; host: string; world: number; latency: number; preset: WorldPresetName }) => {
     const { startSimServer } = await import("../sim/server.js");
-    const server = await startSimServer({ port: o.port, host: o.host, world: o.world, latencyMs: o.latency });
+    const server = await startSimServer({ port: o.port, host: o.host, world: o.world, latencyMs: o.latency, knobs: worldKnobs(o.preset) });
     process.stderr.write(`simulated models (a synthetic landscape, not real models) at ${server.baseURL}  — Ctrl-C to stop\n`);
     const stop = () => void server.close().then(() => process.exit(0));
     process.on("SIGINT", stop);

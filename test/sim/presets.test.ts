@@ -251,3 +251,22 @@ describe.each(Object.keys(WORLD_PRESETS))("tier calibration on %s", (preset) => 
 });
 
 const OLD = { seed: 0.16520943740011376, optimum: 0.4887779430147936 };
+
+describe("sim.preset in a campaign", () => {
+  it("a wrong preset or knob names the field and what was expected", async () => {
+    const { CampaignSchema } = await import("../../src/config/schema.js");
+    const { formatIssue } = await import("../../src/config/format.js");
+    const base = { harness: "h.md", tasks: "t.yaml", models: { m: { model: "sim:mid" } }, roles: { evolver: "m", user: "m" }, strategy: { name: "islands" } };
+    const bad = (sim: unknown) => {
+      const raw = { ...base, sim };
+      const r = CampaignSchema.safeParse(raw);
+      expect(r.success).toBe(false);
+      return formatIssue(r.error!.issues[0]!, raw);
+    };
+    expect(bad({ preset: "bumpy" })).toMatch(/sim\.preset.*separable.*rugged.*deceptive/);
+    expect(bad({ knobs: { userNoise: 2 } })).toMatch(/sim\.knobs\.userNoise/);
+    expect(bad({ knobs: { ruggedness: 1 } })).toMatch(/ruggedness/);
+    const ok = CampaignSchema.parse({ ...base, sim: { preset: "rugged", knobs: { collapse: 0 } } });
+    expect(ok.sim).toMatchObject({ world: 1, preset: "rugged", knobs: { collapse: 0 } });
+  });
+});
