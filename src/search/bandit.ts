@@ -1,4 +1,4 @@
-import type { OperatorName } from "./types.js";
+import type { Candidate, OperatorName } from "./types.js";
 
 /**
  * A UCB1 bandit over an island's first-turn operators (after ShinkaEvolve's bandit over
@@ -57,4 +57,30 @@ export function banditWeights(bandit: Bandit, ops: readonly OperatorName[], base
   const known = ucb.filter((u) => Number.isFinite(u));
   const fresh = (known.length ? Math.max(...known) : 0) + 1;
   return ops.map((_, i) => (!(base[i]! > 0) ? 0 : Number.isFinite(ucb[i]) ? ucb[i]! : fresh));
+}
+
+/**
+ * A generation's pulls from its children: each child pulls its own operator; its gain is
+ * over the best of its parents, its cost what its conversation spent since the previous
+ * child (failed proposals included). Children come in island, conversation, turn order.
+ */
+export function pullsOf(
+  children: readonly Pick<Candidate, "id" | "operator" | "parents" | "score" | "at">[],
+  scoreOf: (id: string) => number | undefined,
+  /** What a child without parents (a rewrite) must beat: its island's best at the generation's start. */
+  baseline: number,
+): Pull[] {
+  const spentBefore = new Map<string, number>();
+  const out: Pull[] = [];
+  for (const c of children) {
+    const conv = c.id.replace(/-t\d+$/, "");
+    const at = c.at?.usd ?? 0;
+    const usd = at - (spentBefore.get(conv) ?? 0);
+    spentBefore.set(conv, at);
+    if (c.operator !== "mutate" && c.operator !== "crossover" && c.operator !== "refine" && c.operator !== "rewrite") continue;
+    const known = c.parents.map(scoreOf).filter((x): x is number => x !== undefined);
+    const gain = Math.max(0, c.score - (known.length ? Math.max(...known) : baseline));
+    out.push({ op: c.operator, gain, usd });
+  }
+  return out;
 }

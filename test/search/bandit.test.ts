@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { banditWeights, rewards, updateBandit, type Bandit, type Pull } from "../../src/search/bandit.js";
+import { banditWeights, pullsOf, rewards, updateBandit, type Bandit } from "../../src/search/bandit.js";
 import type { OperatorName } from "../../src/search/types.js";
 
 const OPS: OperatorName[] = ["mutate", "crossover", "refine"];
@@ -49,5 +49,27 @@ describe("operator bandit", () => {
         }
       }),
     );
+  });
+});
+
+describe("pullsOf", () => {
+  it("charges each child what its conversation spent since the previous child, and gains over the best parent", () => {
+    const scores = new Map([["p", 0.4], ["q", 0.5]]);
+    const pulls = pullsOf(
+      [
+        { id: "i0-g1-c0-t1", operator: "crossover", parents: ["p", "q"], score: 0.6, at: { usd: 0.01, calls: 5, tokens: 0 } },
+        { id: "i0-g1-c0-t3", operator: "refine", parents: ["i0-g1-c0-t1"], score: 0.55, at: { usd: 0.03, calls: 9, tokens: 0 } },
+        { id: "i0-g1-c1-t1", operator: "rewrite", parents: [], score: 0.3, at: { usd: 0.02, calls: 4, tokens: 0 } },
+      ],
+      (id) => scores.get(id) ?? (id === "i0-g1-c0-t1" ? 0.6 : undefined),
+      0.25,
+    );
+    expect(pulls).toHaveLength(3);
+    expect(pulls[0]).toMatchObject({ op: "crossover", usd: 0.01 });
+    expect(pulls[0]!.gain).toBeCloseTo(0.1, 12);
+    expect(pulls[1]).toMatchObject({ op: "refine", gain: 0 });
+    expect(pulls[1]!.usd).toBeCloseTo(0.02, 12);
+    expect(pulls[2]).toMatchObject({ op: "rewrite", usd: 0.02 });
+    expect(pulls[2]!.gain).toBeCloseTo(0.05, 12);
   });
 });
