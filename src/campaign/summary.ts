@@ -56,9 +56,10 @@ export interface RunSummary {
    */
   failures: { proposals: number; evaluations: number; other: number };
   /**
-   * The anytime curve: after each generation (or round), the budget charged so far and the
-   * best train score reached; for simulated campaigns also that harness's noise-free
-   * expected val success.
+   * The anytime curve: the budget charged so far and the best train score reached, at the end
+   * of each generation (or round) and, within one, where each child that raised the best lies
+   * (search/rounds.ts: placed by its conversation's spend); in non-decreasing budget order. For
+   * simulated campaigns also that harness's noise-free expected val success.
    */
   anytime: { round: number; usd: number; tokens: number; calls: number; bestTrain: number | null; bestExpected?: number | null }[];
   /** Expected success of the best possible harness on val for the user model (simulated campaigns only). */

@@ -44,7 +44,9 @@ export async function renderFigures(model: ReportModel): Promise<Figures> {
   const usd = model.spendOverTime.some((p) => p.usd > 0);
   const minutes = (model.spendOverTime.at(-1)?.elapsed ?? 0) > 600;
   const expected = model.anytime.some((a) => a.bestExpected !== null);
-  const anytime = model.anytime.flatMap((a) => [
+  // The curve by round: each round's last point (its end; the points within a round place children by budget, not by round).
+  const byRound = model.anytime.filter((a, i) => model.anytime[i + 1]?.round !== a.round);
+  const anytime = byRound.flatMap((a) => [
     ...(a.bestTrain !== null ? [{ round: a.round, score: a.bestTrain, curve: "best train score" }] : []),
     ...(a.bestExpected !== null ? [{ round: a.round, score: a.bestExpected, curve: "expected val (sim)" }] : []),
   ]);

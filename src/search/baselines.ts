@@ -4,7 +4,7 @@ import type { IslandGenerationInput, IslandGenerationResult } from "./island-gen
 import { IslandPool } from "./island-pool.js";
 import type { RunStatus, SearchContext, StrategyResult } from "./context.js";
 import { bestSoFar, evaluateSeed, finalize, reserveForFinal, type SeedResult } from "./finalize.js";
-import { absorb, AnytimeCurve, carveConversations, everyEvaluationFailed, handlers } from "./rounds.js";
+import { absorb, AnytimeCurve, carveConversations, RoundSpend, everyEvaluationFailed, handlers } from "./rounds.js";
 import type { Candidate } from "./types.js";
 
 /**
@@ -103,10 +103,12 @@ export async function runBaseline(ctx: SearchContext): Promise<StrategyResult> {
         context: ctx.taskContext,
       }));
       let results: IslandGenerationResult[];
+      // Each conversation's spend, read as its account closes: where the round's children lie on the anytime curve.
+      const spend = new RoundSpend(ctx.ledger, carved.accounts);
       try {
-        results = await pool.runGeneration(inputs, handlers(ctx, carved.accounts, round));
+        results = await pool.runGeneration(inputs, handlers(ctx, carved.accounts, round, spend));
       } finally {
-        carved.accounts.flat().forEach((a) => a.close());
+        spend.close();
       }
       const fatal = absorb(ctx, results, round);
       if (fatal) {
@@ -115,14 +117,17 @@ export async function runBaseline(ctx: SearchContext): Promise<StrategyResult> {
         break;
       }
       written += carved.counts.reduce((a, b) => a + b, 0);
+      const merged: Candidate[] = [];
       for (const res of results) {
         const child = res.children[res.children.length - 1];
         if (child) latest[res.island] = child;
         const fresh = res.children.filter((c) => !known.has(c.hash));
         fresh.forEach((c) => known.add(c.hash));
         all.push(...fresh);
+        merged.push(...fresh);
       }
-      curve.record(round, results.flatMap((x) => x.children));
+      // The children kept (a duplicate merged away has no place among the candidates).
+      curve.record(round, merged, spend);
       const allFailed = everyEvaluationFailed(results, round);
       if (allFailed) {
         status = "failed";

@@ -82,7 +82,7 @@ export interface ScoredHarness {
   testScore: number | null;
 }
 
-/** One point of the anytime curve: the budget charged so far and the best train score reached. */
+/** One point of the anytime curve: the budget charged so far and the best train score reached (a round's end, or a child within it). */
 export interface AnytimePoint {
   round: number;
   usd: number;

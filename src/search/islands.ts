@@ -2,7 +2,7 @@ import type { IslandsStrategyConfig } from "../config/schema.js";
 import type { IslandGenerationInput, IslandGenerationResult } from "./island-generation.js";
 import { IslandPool } from "./island-pool.js";
 import { spendPlan } from "../budget/policy.js";
-import { absorb, AnytimeCurve, carveConversations, everyEvaluationFailed, handlers, spendSoFar } from "./rounds.js";
+import { absorb, AnytimeCurve, carveConversations, RoundSpend, everyEvaluationFailed, handlers, spendSoFar } from "./rounds.js";
 import type { IslandStats, RunStatus, SearchContext, StrategyResult } from "./context.js";
 import { bestSoFar, evaluateSeed, finalize, reserveForFinal } from "./finalize.js";
 import { cloneTo, diverseElite, diversity, migrate, nextPopulation, resetIslands, type Populations } from "./migration.js";
@@ -69,10 +69,12 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
         context: c.taskContext,
       }));
       let results: IslandGenerationResult[];
+      // Each conversation's spend, read as its account closes: where the round's children lie on the anytime curve.
+      const spend = new RoundSpend(ctx.ledger, carved.accounts);
       try {
-        results = await pool.runGeneration(inputs, handlers(c, carved.accounts, generation));
+        results = await pool.runGeneration(inputs, handlers(c, carved.accounts, generation, spend));
       } finally {
-        carved.accounts.flat().forEach((a) => a.close());
+        spend.close();
       }
       const fatal = absorb(ctx, results, generation);
       if (fatal) {
@@ -81,17 +83,20 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
         break;
       }
       // Merge in island order so the state after a generation does not depend on timing.
+      const merged: Candidate[] = [];
       for (const r of results) {
         const fresh = r.children.filter((c) => !known.has(c.hash));
         fresh.forEach((c) => known.add(c.hash));
         all.push(...fresh);
+        merged.push(...fresh);
         pops[r.island] = nextPopulation(pops[r.island]!, fresh, s.populationSize);
       }
       const children = results.reduce((n, r) => n + r.children.length, 0);
       const top = Math.max(bestTrain, ...results.flatMap((r) => r.children.map((c) => c.train ?? -1)));
       climbing = top > bestTrain + 1e-9;
       bestTrain = top;
-      curve.record(generation, results.flatMap((r) => r.children));
+      // The children kept (a duplicate merged away has no place among the candidates).
+      curve.record(generation, merged, spend);
       if ((generation + 1) % s.migrate.every === 0 && s.migrate.count > 0 && s.islands > 1) {
         pops = migrate(pops, s.migrate.count, generation, s.populationSize);
         ctx.emit({ type: "migration", generation, copies: s.migrate.count * s.islands });
