@@ -112,6 +112,8 @@ export const IslandsStrategySchema = z
     finalists: positiveInt.default(5),
     /** What a conversation's later turns refine: (Mind Evolution) its latest child, or its best candidate so far. */
     refineFrom: z.enum(["best", "latest"]).default("latest"),
+    /** Choose each conversation's first operator with a UCB1 bandit per island, rewarded by improvement per dollar (ShinkaEvolve), instead of the preset's fixed weights. */
+    operatorBandit: z.boolean().default(false),
   })
   .strict();
 

@@ -6,6 +6,7 @@ import { errorKind, type CompletionRequest, type CompletionResponse } from "../l
 import { propose, type ProposalParent } from "../operators/index.js";
 import { pickWeighted, randomInt, stream, type Rng } from "./rng.js";
 import { boltzmannSelect, mean } from "./selection.js";
+import { banditWeights, type Bandit } from "./bandit.js";
 import type { Candidate, OperatorName, SpendPoint } from "./types.js";
 
 /**
@@ -26,6 +27,8 @@ export interface IslandGenerationInput {
   knownHashes: string[];
   /** Example task inputs shown to the evolver. */
   context?: string;
+  /** The island's operator bandit (`operatorBandit`): weighs the first-turn operators instead of the preset alone. */
+  bandit?: Bandit;
 }
 
 export type EvaluationOutcome =
@@ -108,7 +111,7 @@ function chooseFirstTurn(input: IslandGenerationInput, rng: Rng): FirstTurn {
   const ops: OperatorName[] = ["mutate", "crossover", "refine"];
   const weights: number[] = [w.mutate, pop.length >= 2 ? w.crossover : 0, w.refine];
   if (weights.reduce((a, b) => a + b, 0) === 0) weights[0] = 1;
-  const op = pickWeighted(ops, weights, rng);
+  const op = pickWeighted(ops, input.bandit ? banditWeights(input.bandit, ops, weights) : weights, rng);
   const k = op === "crossover" ? randomInt(2, Math.min(input.strategy.maxParents, pop.length), rng) : 1;
   return { op, parents: boltzmannSelect(pop, k, input.strategy.selectionTemperature, rng) };
 }

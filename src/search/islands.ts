@@ -7,6 +7,7 @@ import type { IslandStats, RunStatus, SearchContext, StrategyResult } from "./co
 import { bestSoFar, evaluateSeed, finalize, reserveForFinal } from "./finalize.js";
 import { cloneTo, diverseElite, diversity, migrate, nextPopulation, resetIslands, type Populations } from "./migration.js";
 import { mean } from "./selection.js";
+import { pullsOf, updateBandit, type Bandit } from "./bandit.js";
 import type { Candidate } from "./types.js";
 
 /**
@@ -26,6 +27,8 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
   const firstIslands = (first.config.strategy as IslandsStrategyConfig).islands;
   let pops: Populations = Array.from({ length: firstIslands }, (_, i) => [{ ...seed.candidate, id: `seed>i${i}`, island: i, parents: ["seed"] }]);
   let pool = new IslandPool(firstIslands, { inProcess: ctx.inProcessIslands });
+  // One operator bandit per island (`operatorBandit`), updated between generations only.
+  const bandits: Bandit[] = pops.map(() => ({}));
   const curve = new AnytimeCurve(ctx);
   curve.record(-1, [seed.candidate]);
   // Whether the best train score rose in the last generation: the adaptive policy reads it.
@@ -67,6 +70,7 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
         population,
         knownHashes: [...known],
         context: c.taskContext,
+        ...(s.operatorBandit ? { bandit: bandits[island] ?? {} } : {}),
       }));
       let results: IslandGenerationResult[];
       // Each conversation's spend, read as its account closes: where the round's children lie on the anytime curve.
@@ -84,6 +88,14 @@ export async function runIslands(ctx: SearchContext): Promise<StrategyResult> {
       }
       // Merge in island order so the state after a generation does not depend on timing.
       const merged: Candidate[] = [];
+      if (s.operatorBandit) {
+        const scores = new Map([...all, ...pops.flat()].map((x) => [x.id, x.score]));
+        for (const r of results) {
+          const baseline = Math.max(0, ...pops[r.island]!.map((x) => x.score));
+          const scoreOf = (id: string) => scores.get(id) ?? r.children.find((x) => x.id === id)?.score;
+          bandits[r.island] = updateBandit(bandits[r.island] ?? {}, pullsOf(r.children, scoreOf, baseline));
+        }
+      }
       for (const r of results) {
         const fresh = r.children.filter((c) => !known.has(c.hash));
         fresh.forEach((c) => known.add(c.hash));
