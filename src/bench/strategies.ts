@@ -11,7 +11,8 @@ import { formatCount, formatInterval, formatUsd, markdownTable } from "./table.j
 import type { Interval } from "./stats.js";
 
 export interface BenchOptions extends RunnerOptions {
-  strategies: StrategyName[];
+  /** Strategy names or the campaign's `bench.variants` labels. */
+  strategies: string[];
   seeds: number;
   out: string;
   sets?: string[];
@@ -38,20 +39,29 @@ export function budgetAxis(loaded: LoadedCampaign): { axis: BudgetAxis; cap: num
   throw new UserError(`${loaded.file}: budget: a benchmark compares strategies at equal budget, so it needs a cap (budget.usd, budget.calls or budget.tokens)`);
 }
 
-/** A strategy's settings in a comparison: `bench.strategies.<name>`, else the campaign's own when it is that strategy, else defaults. */
-export function strategySettings(loaded: LoadedCampaign, name: StrategyName): Record<string, unknown> {
-  const own = loaded.config.bench?.strategies?.[name];
-  const raw = own ? { ...own, name } : loaded.config.strategy.name === name ? loaded.config.strategy : { name };
+/**
+ * A row's settings in a comparison: a `bench.variants` label's own settings; else for a strategy
+ * `bench.strategies.<name>`, else the campaign's own when it is that strategy, else defaults.
+ */
+export function strategySettings(loaded: LoadedCampaign, name: string): Record<string, unknown> {
+  const variant = loaded.config.bench?.variants?.[name];
+  if (!variant && !(STRATEGIES as readonly string[]).includes(name)) {
+    const labels = Object.keys(loaded.config.bench?.variants ?? {});
+    throw new UserError(`--strategies: unknown strategy or variant "${name}" (expected ${[...STRATEGIES, ...labels].join(", ")})`);
+  }
+  const own = variant ? undefined : loaded.config.bench?.strategies?.[name as StrategyName];
+  const raw = variant ?? (own ? { ...own, name } : loaded.config.strategy.name === name ? loaded.config.strategy : { name });
+  const where = variant ? `bench.variants.${name}` : `bench.strategies.${name}`;
   const parsed = StrategySchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`${loaded.file}: bench.strategies.${name}: ${formatIssue(parsed.error.issues[0]!, raw)}`);
+  if (!parsed.success) throw new UserError(`${loaded.file}: ${where}: ${formatIssue(parsed.error.issues[0]!, raw)}`);
   return parsed.data as Record<string, unknown>;
 }
 
-export function parseStrategies(list: string): StrategyName[] {
+/** A comma list of strategy names or variant labels (checked against the campaign when it loads). */
+export function parseStrategies(list: string): string[] {
   const names = list.split(",").map((s) => s.trim()).filter(Boolean);
-  for (const n of names) if (!(STRATEGIES as readonly string[]).includes(n)) throw new UserError(`--strategies: unknown strategy "${n}" (expected ${STRATEGIES.join(", ")})`);
   if (names.length === 0) throw new UserError("--strategies: name at least one strategy");
-  return names as StrategyName[];
+  return names;
 }
 
 export async function benchStrategies(campaignFile: string, opts: BenchOptions): Promise<BenchResult> {

@@ -9,6 +9,7 @@ const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
 
 export interface BenchCliOptions {
   strategies: string;
+  presets?: string;
   seeds: number;
   out: string;
   set: string[];
@@ -38,6 +39,15 @@ export async function runBench(first: string, second: string | undefined, o: Ben
   let files: string[] = [];
   switch (experiment) {
     case undefined:
+      if (o.presets !== undefined) {
+        const { benchMap, parsePresets } = await import("../bench/map.js");
+        const presets = parsePresets(o.presets);
+        const map = await benchMap(campaign, { presets, strategies: parseStrategies(o.strategies), seeds: o.seeds, out, sets: o.set, jobs: o.jobs, onDone });
+        const { benches: _b, ...flat } = map;
+        result = flat;
+        files = ["map.md", "map.json", ...presets.map((p) => join(p, "bench.md"))];
+        break;
+      }
       result = await benchStrategies(campaign, { strategies: parseStrategies(o.strategies), seeds: o.seeds, out, sets: o.set, jobs: o.jobs, onDone });
       files = ["bench.md", "bench.json", "anytime.svg"];
       break;

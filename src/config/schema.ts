@@ -233,7 +233,11 @@ export const CampaignSchema = z
     concurrency: positiveInt.default(16),
     /** Settings `harness-evolve bench` uses: each strategy's parameters when it is compared. */
     bench: z
-      .object({ strategies: z.partialRecord(z.enum(STRATEGIES), z.record(z.string(), z.unknown())).default({}) })
+      .object({
+        strategies: z.partialRecord(z.enum(STRATEGIES), z.record(z.string(), z.unknown())).default({}),
+        /** Ablation rows: a label and full strategy settings (with `name`), compared like a strategy (`--strategies <label>`). */
+        variants: z.record(z.string().regex(/^[A-Za-z0-9_.+-]+$/, "a label of letters, digits, _ . + -"), z.record(z.string(), z.unknown())).default({}),
+      })
       .strict()
       .optional(),
   })

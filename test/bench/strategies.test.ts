@@ -43,7 +43,8 @@ describe.concurrent("bench: strategies at equal budget", () => {
   }, 300_000);
 
   it("refuses unknown strategies and a campaign without a cap, in one line", async ({ expect }) => {
-    expect(() => parseStrategies("islands,hill-climb")).toThrow(/--strategies: unknown strategy "hill-climb"/);
+    const capped = campaign();
+    await expect(benchStrategies(capped.file, { strategies: parseStrategies("islands,hill-climb"), seeds: 1, out: join(capped.dir, "y") })).rejects.toThrow(/--strategies: unknown strategy or variant "hill-climb"/);
     const { dir, file } = smallCampaign();
     await expect(benchStrategies(file, { strategies: ["islands"], seeds: 1, out: join(dir, "x") })).rejects.toThrow(/budget: a benchmark compares strategies at equal budget/);
   });
