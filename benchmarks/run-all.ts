@@ -7,11 +7,14 @@
  * hand-written reading in benchmarks/NOTES.md.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { allocationMarkdown, benchAllocation } from "../src/bench/allocation.js";
-import { benchMarkdown, benchStrategies, parseStrategies } from "../src/bench/strategies.js";
+import { benchMarkdown } from "../src/bench/strategies.js";
+import { benchMap, mapMarkdown } from "../src/bench/map.js";
+import { STRATEGIES } from "../src/config/schema.js";
 import { benchTiers, tiersMarkdown } from "../src/bench/tiers.js";
 import { verifierStudy, verifierStudyMarkdown, writeVerifierStudy } from "../src/bench/verifier-study.js";
 
@@ -30,7 +33,11 @@ const rebase = (md: string, dir: string) => md.replace(/\]\(([^)]+\.svg)\)/g, (_
 const started = Date.now();
 process.stderr.write("strategies\n");
 const strategiesOut = here("results/strategies");
-const strategies = await benchStrategies(here("strategies/campaign.yaml"), { strategies: parseStrategies("islands,best-of-n,sequential-revision,one-pass"), seeds, out: strategiesOut, jobs, onDone: log });
+// Every strategy the engine has, on every world preset, plus the island options' ablation rows.
+const compared = ["islands", "gepa", "sequential-revision", "best-of-n", "one-pass"].filter((n) => (STRATEGIES as readonly string[]).includes(n));
+const variants = ["islands+bandit", "islands+pareto"].filter((v) => v in (parseYaml(readFileSync(here("strategies/campaign.yaml"), "utf8")).bench?.variants ?? {}));
+const presets = ["separable", "rugged", "deceptive"];
+const map = await benchMap(here("strategies/campaign.yaml"), { presets, strategies: [...compared, ...variants], seeds, out: strategiesOut, jobs, onDone: log });
 process.stderr.write("tiers\n");
 const tiersOut = here("results/tiers");
 const tiers = await benchTiers(here("tiers/campaign.yaml"), { evolvers: ["sim:small", "sim:mid", "sim:large"], users: ["sim:weak", "sim:mid", "sim:strong"], seeds, out: tiersOut, jobs, onDone: log });
@@ -42,10 +49,14 @@ const verifierOut = here("results/verifier");
 const study = await verifierStudy(here("strategies/campaign.yaml"), { out: verifierOut });
 await writeVerifierStudy(verifierOut, study);
 
-const islands = strategies.strategies.find((s) => s.label === "islands")!;
-const verdict = strategies.strategies
-  .filter((s) => s.label === "best-of-n" || s.label === "sequential-revision")
-  .map((s) => `${s.label}: islands mean val ${islands.val.mean.toFixed(3)} ${islands.val.mean > s.val.mean ? ">" : "≤"} ${s.val.mean.toFixed(3)}`)
+const verdict = presets
+  .map((p) => {
+    const rows = map.rows.filter((r) => r.preset === p);
+    const islands = rows.find((r) => r.strategy === "islands")!;
+    const score = (r: (typeof rows)[number]) => (r.expected ?? r.val).mean;
+    const others = rows.filter((r) => ["best-of-n", "sequential-revision", "gepa"].includes(r.strategy));
+    return `${p}: islands ${score(islands).toFixed(3)} vs ${others.map((r) => `${r.strategy} ${score(r).toFixed(3)}`).join(", ")}`;
+  })
   .join("; ");
 const notes = existsSync(here("NOTES.md")) ? readFileSync(here("NOTES.md"), "utf8").trim() + "\n\n" : "";
 const cpu = cpus()[0]?.model ?? "unknown CPU";
@@ -59,16 +70,17 @@ const results = [
   "Each experiment alone:",
   "",
   "```sh",
-  `npx harness-evolve bench benchmarks/strategies/campaign.yaml --seeds ${seeds} --out benchmarks/results/strategies`,
+  `npx harness-evolve bench benchmarks/strategies/campaign.yaml --presets ${presets.join(",")} --strategies ${[...compared, ...variants].join(",")} --seeds ${seeds} --out benchmarks/results/strategies`,
   `npx harness-evolve bench tiers benchmarks/tiers/campaign.yaml --seeds ${seeds} --out benchmarks/results/tiers`,
   `npx harness-evolve bench allocation benchmarks/allocation/campaign.yaml --total 3000 --seeds ${seeds} --out benchmarks/results/allocation`,
   "npx harness-evolve bench verifier benchmarks/strategies/campaign.yaml --out benchmarks/results/verifier",
   "```",
   "",
-  `Headline (computed): ${verdict}.`,
+  `Headline (computed, mean expected val success of the winner): ${verdict}.`,
   "",
   notes,
-  rebase(benchMarkdown(strategies), strategiesOut),
+  rebase(mapMarkdown(map), strategiesOut),
+  ...presets.map((p) => rebase(benchMarkdown(map.benches[p]!).replace(/^# (.*)$/m, `# $1 — preset ${p}`), join(strategiesOut, p))),
   rebase(tiersMarkdown(tiers), tiersOut),
   rebase(allocationMarkdown(allocation), allocationOut),
   rebase(`${verifierStudyMarkdown(study)}\n![verifier agreement](verifier.svg)\n`, verifierOut),

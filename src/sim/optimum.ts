@@ -50,7 +50,21 @@ export interface SimOptimum {
  * Exhaustive over subsets of directives: every skill (shortest phrasing) and, when the
  * shortcuts act, every deceptive one. The per-skill formula mirrors skillProbs.
  */
+const optima = new WeakMap<World, Map<string, SimOptimum>>();
+
 export function simOptimum(world: World, model: string, taskIds: readonly string[]): SimOptimum {
+  // Exhaustive search takes up to a second with the shortcuts: a benchmark process asks for the same one per run.
+  let memo = optima.get(world);
+  if (!memo) optima.set(world, (memo = new Map()));
+  const key = `${model}|${taskIds.join(",")}`;
+  const hit = memo.get(key);
+  if (hit) return { ...hit, skills: [...hit.skills], deceptive: [...hit.deceptive] };
+  const found = searchOptimum(world, model, taskIds);
+  memo.set(key, found);
+  return { ...found, skills: [...found.skills], deceptive: [...found.deceptive] };
+}
+
+function searchOptimum(world: World, model: string, taskIds: readonly string[]): SimOptimum {
   const user = simProfile(model).user;
   const n = world.skills.length;
   const m = world.knobs.deceptive > 0 ? world.deceptive.length : 0;
