@@ -48,6 +48,7 @@ export async function evaluateSeed(ctx: SearchContext): Promise<SeedResult> {
     train: outcome.train,
     score: outcome.train ?? outcome.minibatch,
     feedback: outcome.feedback,
+    ...(outcome.taskScores ? { taskScores: outcome.taskScores } : {}),
   };
   ctx.emit({ type: "seed", train: candidate.score, val: val.score, test: test.score, minibatch: outcome.minibatch });
   return { candidate, val: val.score, test: test.score };
