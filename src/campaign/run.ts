@@ -21,6 +21,7 @@ import { DEFAULT_MAX_TOKENS } from "../llm/params.js";
 import type { RunEvent, SearchContext, StrategyResult } from "../search/context.js";
 import { CandidateEvaluator } from "../search/evaluator.js";
 import { runIslands } from "../search/islands.js";
+import { runGepa } from "../search/gepa.js";
 import { runBaseline } from "../search/baselines.js";
 import { isSimModel } from "../sim/models.js";
 import { startSimServerThread } from "../sim/server-thread.js";
@@ -430,6 +431,8 @@ function runStrategy(ctx: SearchContext): Promise<StrategyResult> {
   switch (ctx.config.strategy.name) {
     case "islands":
       return runIslands(ctx);
+    case "gepa":
+      return runGepa(ctx);
     default:
       return runBaseline(ctx);
   }

@@ -4,7 +4,7 @@ import { z } from "zod";
 export const ROLES = ["evolver", "user", "verifier"] as const;
 export type Role = (typeof ROLES)[number];
 
-export const STRATEGIES = ["islands", "best-of-n", "sequential-revision", "one-pass"] as const;
+export const STRATEGIES = ["islands", "gepa", "best-of-n", "sequential-revision", "one-pass"] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
 /** Simulated world presets (their knobs: src/sim/presets.ts; a test keeps the two lists equal). */
@@ -148,7 +148,28 @@ export const OnePassStrategySchema = z
   .object({ name: z.literal("one-pass"), temperature: z.number().min(0).max(2).default(0.7), finalists: positiveInt.default(1) })
   .strict();
 
-export const StrategySchema = z.discriminatedUnion("name", [IslandsStrategySchema, BestOfNStrategySchema, SequentialRevisionStrategySchema, OnePassStrategySchema]);
+/**
+ * GEPA (arXiv 2507.19457): parents from the per-task Pareto front of every accepted candidate,
+ * reflective mutation (critic, then author) checked on a fresh minibatch, kept only when it
+ * beats its parent there; now and then a merge of two front members.
+ */
+export const GepaStrategySchema = z
+  .object({
+    name: z.literal("gepa"),
+    /** Iterations run in parallel per round (each reads the pool as it was when the round began). */
+    width: positiveInt.default(4),
+    /** Train tasks per iteration's minibatch (the paper's default is 3). */
+    minibatch: positiveInt.default(3),
+    /** Chance an iteration merges two front members instead of mutating one. */
+    mergeProbability: z.number().min(0).max(1).default(0.2),
+    /** Iterations at most; the budget usually stops the run first. */
+    iterations: positiveInt.default(10_000),
+    temperature: z.number().min(0).max(2).default(0.7),
+    finalists,
+  })
+  .strict();
+
+export const StrategySchema = z.discriminatedUnion("name", [IslandsStrategySchema, GepaStrategySchema, BestOfNStrategySchema, SequentialRevisionStrategySchema, OnePassStrategySchema]);
 
 export const TaskFitnessSchema = z
   .object({
@@ -251,6 +272,7 @@ export type IslandsStrategyConfig = z.output<typeof IslandsStrategySchema>;
 export type BestOfNStrategyConfig = z.output<typeof BestOfNStrategySchema>;
 export type SequentialRevisionStrategyConfig = z.output<typeof SequentialRevisionStrategySchema>;
 export type OnePassStrategyConfig = z.output<typeof OnePassStrategySchema>;
+export type GepaStrategyConfig = z.output<typeof GepaStrategySchema>;
 export type StrategyConfig = z.output<typeof StrategySchema>;
 export type FitnessConfig = z.output<typeof FitnessSchema>;
 export type TaskFitnessConfig = z.output<typeof TaskFitnessSchema>;

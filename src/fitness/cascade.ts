@@ -10,6 +10,8 @@ export interface CascadeOptions {
   minibatchIds: readonly string[];
   /** The parent's score on the same minibatch; absent (no parent) always promotes. */
   parentMinibatch?: number;
+  /** Promote only a child that beats its parent there (GEPA's rule), not one that ties. */
+  strict?: boolean;
 }
 
 export interface CascadeResult {
@@ -24,7 +26,8 @@ const EPSILON = 1e-9;
 export async function cascadeEvaluate(fitness: Fitness, harness: string, ctx: FitnessContext, opts: CascadeOptions): Promise<CascadeResult> {
   const first = await fitness.evaluate(harness, { split: "train", taskIds: opts.minibatchIds }, ctx);
   const minibatch: Evaluation = { ...first, stage: "minibatch" };
-  const promoted = minibatch.error === undefined && (opts.parentMinibatch === undefined || minibatch.score >= opts.parentMinibatch - EPSILON);
+  const beats = (parent: number) => (opts.strict ? minibatch.score > parent + EPSILON : minibatch.score >= parent - EPSILON);
+  const promoted = minibatch.error === undefined && (opts.parentMinibatch === undefined || beats(opts.parentMinibatch));
   if (!promoted) return { minibatch, promoted };
   const full = await fitness.evaluate(harness, { split: "train" }, ctx);
   return { minibatch, full: { ...full, stage: "full" }, promoted };

@@ -41,6 +41,10 @@ export interface CandidateMeta {
   parents: string[];
   modelKey?: string;
   parentMinibatch?: number;
+  /** This candidate's first-stage tasks instead of the campaign's fixed minibatch (GEPA samples one per iteration). */
+  minibatchIds?: readonly string[];
+  /** Promote only if the child beats parentMinibatch (not ties). */
+  strict?: boolean;
 }
 
 /**
@@ -106,8 +110,9 @@ export class CandidateEvaluator {
       const fitness: Fitness = { evaluate: (h, opts) => this.evaluate(account, h, opts.split, opts.taskIds) };
       const noCtx = {} as FitnessContext;
       // Without a minibatch (plug-in fitness) a candidate is evaluated once, and that score stands for both stages.
+      const minibatchIds = c.minibatchIds ?? this.deps.minibatchIds;
       const result = this.deps.minibatchIds.length
-        ? await cascadeEvaluate(fitness, c.harness, noCtx, { minibatchIds: this.deps.minibatchIds, parentMinibatch: c.parentMinibatch })
+        ? await cascadeEvaluate(fitness, c.harness, noCtx, { minibatchIds, parentMinibatch: c.parentMinibatch, strict: c.strict })
         : await once(fitness, c.harness);
       const error = result.minibatch.error ?? result.full?.error;
       store.transaction(() => {

@@ -1,0 +1,165 @@
+import type { GepaStrategyConfig } from "../config/schema.js";
+import type { Ledger } from "../budget/ledger.js";
+import { chooseMinibatch } from "../fitness/cascade.js";
+import { harnessHash } from "../harness/harness.js";
+import { errorKind } from "../llm/types.js";
+import { propose } from "../operators/index.js";
+import type { RunStatus, SearchContext, StrategyResult } from "./context.js";
+import { bestSoFar, evaluateSeed, finalize, reserveForFinal } from "./finalize.js";
+import { meanOn, paretoSample } from "./pareto.js";
+import { stream } from "./rng.js";
+import { AnytimeCurve, carveConversations, RoundSpend } from "./rounds.js";
+import type { Candidate } from "./types.js";
+
+/**
+ * GEPA (Agrawal et al., arXiv 2507.19457) on this engine's operators, fitness and budget.
+ * Each round runs `width` iterations side by side, each on its own carved account, reading
+ * the pool as it was when the round began: pick a parent from the per-task Pareto front of
+ * the pool, draw a minibatch of train tasks, reflect (critic, then author) on the parent's
+ * feedback, and keep the child only if it beats the parent on that minibatch (then it gets
+ * a full train evaluation and joins the pool). With `mergeProbability` an iteration merges
+ * two front members instead, kept if it at least matches the better of them there. The pool
+ * grows between rounds in iteration order, so the run is a function of seed and responses.
+ */
+type Outcome =
+  | { kind: "child"; child: Candidate }
+  | { kind: "skip"; reason?: string }
+  | { kind: "budget" }
+  | { kind: "fatal"; reason: string };
+
+export async function runGepa(ctx: SearchContext): Promise<StrategyResult> {
+  const s = ctx.config.strategy as GepaStrategyConfig;
+  const seed = await evaluateSeed(ctx);
+  const reserve = reserveForFinal(ctx);
+  const trainIds = ctx.evaluator.tasksOf("train").map((t) => t.id);
+  const pool: Candidate[] = [seed.candidate];
+  const all: Candidate[] = [seed.candidate];
+  const known = new Set([seed.candidate.hash]);
+  const curve = new AnytimeCurve(ctx);
+  curve.record(-1, [seed.candidate]);
+  let status: RunStatus = "completed";
+  let reason: string | undefined;
+  let round = 0;
+  let done = 0;
+  for (; done < s.iterations; round++) {
+    if (ctx.signal?.aborted) break;
+    const width = Math.min(s.width, s.iterations - done);
+    const carved = carveConversations(ctx, [width]);
+    if (!carved) {
+      status = "budget-exhausted";
+      reason = "the remaining budget cannot fund another round";
+      break;
+    }
+    const accounts = carved.accounts[0]!;
+    const spend = new RoundSpend(ctx.ledger, carved.accounts);
+    const snapshot = { pool: [...pool], known: new Set(known) };
+    let outcomes: Outcome[];
+    try {
+      outcomes = await Promise.all(accounts.map((account, k) => iterate(ctx, s, account, snapshot, trainIds, round, k, spend)));
+    } finally {
+      spend.close();
+    }
+    done += accounts.length;
+    const children: Candidate[] = [];
+    for (const o of outcomes) {
+      if (o.kind === "skip" && o.reason) ctx.store.appendEvent("failure", { generation: round, island: 0, id: `gepa-r${round}`, reason: o.reason });
+      if (o.kind !== "child" || known.has(o.child.hash)) continue;
+      known.add(o.child.hash);
+      all.push(o.child);
+      children.push(o.child);
+      if (o.child.train !== undefined) pool.push(o.child);
+    }
+    curve.record(round, children, spend);
+    const fatal = outcomes.find((o): o is Extract<Outcome, { kind: "fatal" }> => o.kind === "fatal");
+    if (fatal) {
+      status = "failed";
+      reason = fatal.reason;
+      round++;
+      break;
+    }
+    if (outcomes.some((o) => o.kind === "budget")) {
+      status = "budget-exhausted";
+      reason = "the remaining budget cannot fund another iteration";
+      round++;
+      break;
+    }
+  }
+  if (ctx.signal?.aborted) {
+    status = "stopped";
+    reason = "stopped on request; continue with: harness-evolve resume <run-dir>";
+  }
+  const { best, seedHarness } = status === "stopped" ? (reserve?.close(), bestSoFar(all, seed)) : await finalize(ctx, all, seed, reserve);
+  ctx.emit({ type: "status", status, reason });
+  return { status, reason, generations: round, candidates: all, best, seedHarness, islands: [], anytime: curve.points };
+}
+
+async function iterate(
+  ctx: SearchContext,
+  s: GepaStrategyConfig,
+  account: Ledger,
+  snapshot: { pool: Candidate[]; known: Set<string> },
+  trainIds: readonly string[],
+  round: number,
+  k: number,
+  spend: RoundSpend,
+): Promise<Outcome> {
+  const rng = stream(ctx.seed, "gepa", round, k);
+  const merge = snapshot.pool.length >= 2 && rng() < s.mergeProbability;
+  const parents = paretoSample(snapshot.pool, merge ? 2 : 1, rng);
+  const op = merge && parents.length === 2 ? "crossover" : "refine";
+  const minibatchIds = chooseMinibatch(trainIds, s.minibatch, rng);
+  // The parents' scores on this minibatch come from their full train evaluations: nothing to pay again.
+  const parentMinibatch = Math.max(...parents.map((p) => meanOn(p, minibatchIds) ?? p.score));
+  const id = `gepa-r${round}-k${k}`;
+  try {
+    const proposal = await propose(op, parents.map((p) => ({ text: p.text, score: p.score, feedback: p.feedback })), ctx.bind(account), {
+      sampleKey: `gepa/round=${round}/iter=${k}`,
+      temperature: s.temperature,
+      context: ctx.taskContext,
+    });
+    if (!proposal.ok) return { kind: "skip", reason: `proposal failed: ${proposal.reason}` };
+    const hash = harnessHash(proposal.harness);
+    if (snapshot.known.has(hash)) return { kind: "skip" };
+    const outcome = await ctx.evaluator.evaluateCandidate(account, {
+      id,
+      harness: proposal.harness,
+      island: 0,
+      generation: round,
+      operator: op,
+      parents: parents.map((p) => p.id),
+      modelKey: proposal.modelKey,
+      parentMinibatch,
+      minibatchIds,
+      // A reflective child must beat its parent; a merge must at least match the better parent.
+      strict: op === "refine",
+    });
+    if (!outcome.ok) {
+      if (outcome.budget) return { kind: "budget" };
+      if (outcome.fatal) return { kind: "fatal", reason: outcome.reason };
+      return { kind: "skip", reason: `evaluation failed: ${outcome.reason}` };
+    }
+    spend.evaluatedOn(id, account);
+    const child: Candidate = {
+      id,
+      hash,
+      text: proposal.harness,
+      island: 0,
+      generation: round,
+      operator: op,
+      parents: parents.map((p) => p.id),
+      modelKey: proposal.modelKey,
+      minibatch: outcome.minibatch,
+      train: outcome.train,
+      score: outcome.train ?? outcome.minibatch,
+      feedback: outcome.feedback,
+      ...(outcome.taskScores ? { taskScores: outcome.taskScores } : {}),
+      at: account.spent().total,
+    };
+    return { kind: "child", child };
+  } catch (e) {
+    const kind = errorKind(e);
+    if (kind === "budget") return { kind: "budget" };
+    if (kind === "fatal") return { kind: "fatal", reason: (e as Error).message };
+    return { kind: "skip", reason: (e as Error).message };
+  }
+}
