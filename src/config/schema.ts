@@ -114,6 +114,8 @@ export const IslandsStrategySchema = z
     refineFrom: z.enum(["best", "latest"]).default("latest"),
     /** Choose each conversation's first operator with a UCB1 bandit per island, rewarded by improvement per dollar (ShinkaEvolve), instead of the preset's fixed weights. */
     operatorBandit: z.boolean().default(false),
+    /** How first-turn parents are picked: the Boltzmann tournament on train score, or GEPA's per-task Pareto front of the island. */
+    parentSelection: z.enum(["boltzmann", "pareto"]).default("boltzmann"),
   })
   .strict();
 

@@ -7,6 +7,7 @@ import { propose, type ProposalParent } from "../operators/index.js";
 import { pickWeighted, randomInt, stream, type Rng } from "./rng.js";
 import { boltzmannSelect, mean } from "./selection.js";
 import { banditWeights, type Bandit } from "./bandit.js";
+import { paretoSample } from "./pareto.js";
 import type { Candidate, OperatorName, SpendPoint } from "./types.js";
 
 /**
@@ -19,6 +20,8 @@ export interface IslandGenerationInput {
   generation: number;
   preset: Preset;
   strategy: Pick<IslandsStrategyConfig, "conversations" | "turns" | "selectionTemperature" | "maxParents" | "noParentProbability" | "nearDuplicate"> & {
+    /** Boltzmann on score (default) or GEPA's per-task Pareto front. */
+    parentSelection?: "boltzmann" | "pareto";
     /** What later turns refine: the conversation's best so far (children and first-turn parents) or its latest child. */
     refineFrom?: "best" | "latest";
   };
@@ -113,6 +116,12 @@ function chooseFirstTurn(input: IslandGenerationInput, rng: Rng): FirstTurn {
   if (weights.reduce((a, b) => a + b, 0) === 0) weights[0] = 1;
   const op = pickWeighted(ops, input.bandit ? banditWeights(input.bandit, ops, weights) : weights, rng);
   const k = op === "crossover" ? randomInt(2, Math.min(input.strategy.maxParents, pop.length), rng) : 1;
+  if (input.strategy.parentSelection === "pareto") {
+    const front = paretoSample(pop, k, rng);
+    // A front smaller than k is topped up by the tournament from the rest.
+    const rest = front.length < k ? boltzmannSelect(pop.filter((c) => !front.includes(c)), k - front.length, input.strategy.selectionTemperature, rng) : [];
+    return { op, parents: [...front, ...rest] };
+  }
   return { op, parents: boltzmannSelect(pop, k, input.strategy.selectionTemperature, rng) };
 }
 
