@@ -27,15 +27,16 @@ const arg = (name: string, dflt: string) => {
 const seeds = Number(arg("seeds", "5"));
 const jobs = Number(arg("jobs", String(availableParallelism())));
 const log = (o: { spec: { label: string; seed: number } }, done: number, total: number) => process.stderr.write(`  [${done}/${total}] ${o.spec.label} seed ${o.spec.seed}\n`);
-/** Markdown of a sub-report, with its image links made relative to benchmarks/. */
-const rebase = (md: string, dir: string) => md.replace(/\]\(([^)]+\.svg)\)/g, (_m, f: string) => `](${relative(here(""), join(dir, f))})`).replace(/^# /gm, "## ");
+/** Markdown of a sub-report, with its image and page links made relative to benchmarks/. */
+const rebase = (md: string, dir: string) => md.replace(/\]\(([^)/][^):]*\.(?:svg|md))\)/g, (_m, f: string) => `](${relative(here(""), join(dir, f))})`).replace(/^# /gm, "## ");
 
 const started = Date.now();
 process.stderr.write("strategies\n");
 const strategiesOut = here("results/strategies");
 // Every strategy the engine has, on every world preset, plus the island options' ablation rows.
 const compared = ["islands", "gepa", "sequential-revision", "best-of-n", "one-pass"].filter((n) => (STRATEGIES as readonly string[]).includes(n));
-const variants = ["islands+bandit", "islands+pareto"].filter((v) => v in (parseYaml(readFileSync(here("strategies/campaign.yaml"), "utf8")).bench?.variants ?? {}));
+// The campaign's ablation rows, every one of them (bench.variants: label -> strategy settings).
+const variants = Object.keys((parseYaml(readFileSync(here("strategies/campaign.yaml"), "utf8")) as { bench?: { variants?: Record<string, unknown> } }).bench?.variants ?? {});
 const presets = ["separable", "rugged", "deceptive"];
 const map = await benchMap(here("strategies/campaign.yaml"), { presets, strategies: [...compared, ...variants], seeds, out: strategiesOut, jobs, onDone: log });
 process.stderr.write("tiers\n");
@@ -66,7 +67,7 @@ const results = [
   "> **Every number here comes from the simulated models** (`sim:*`): a synthetic landscape calibrated to published figures",
   "> (arXiv 2605.30621, arXiv 2501.09891). They compare the engine's strategies and settings with each other; they are not evidence about real models.",
   "",
-  `Produced by \`npm run bench:all -- --seeds ${seeds}\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpu}), Node ${process.version}; this invocation took ${((Date.now() - started) / 60000).toFixed(1)} minutes (finished run folders under \`benchmarks/results/*/runs\` are reused, so delete them to measure afresh; from scratch the set takes about 9 minutes on 2 cores).`,
+  `Produced by \`npm run bench:all -- --seeds ${seeds}\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpu}), Node ${process.version}; this invocation took ${((Date.now() - started) / 60000).toFixed(1)} minutes (finished run folders under \`benchmarks/results/*/runs\` are reused, so delete them to measure afresh; from scratch the set took 17 minutes on 2 cores on 2026-12-02).`,
   "Each experiment alone:",
   "",
   "```sh",
