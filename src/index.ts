@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { benchStrategies, parseStrategies, type BenchOptions, type BenchResult } from "./bench/strategies.js";
 import { runCampaign, type EvolveOptions, type RunResult } from "./campaign/run.js";
 import { loadCampaign, loadCampaignObject } from "./config/load.js";
-import type { CampaignInput, StrategyName } from "./config/schema.js";
+import { STRATEGIES, type CampaignInput, type StrategyName } from "./config/schema.js";
 
 export type { EvolveOptions, RunResult } from "./campaign/run.js";
 export type { RunSummary } from "./campaign/summary.js";
@@ -19,6 +19,7 @@ export type { Evaluation, Fitness, FitnessContext, Task, TaskSuite, Check } from
 export type { ChatMessage, Complete, CompletionRequest, CompletionResponse } from "./llm/types.js";
 export { defineFitness, type FitnessDefinition, type FitnessModuleContext, type FitnessResult } from "./fitness/define.js";
 export { UserError } from "./config/errors.js";
+export { benchMap, type MapOptions, type MapResult, type MapRow } from "./bench/map.js";
 export { benchTiers, type TiersOptions, type TiersResult } from "./bench/tiers.js";
 export { benchAllocation, type AllocationOptions, type AllocationResult } from "./bench/allocation.js";
 export { verifierStudy, type VerifierStudy } from "./bench/verifier-study.js";
@@ -38,9 +39,9 @@ export async function evolve(campaign: string | CampaignInput, opts: EvolveOptio
   return runCampaign(loaded, opts);
 }
 
-/** Compares strategies at equal budget (the `bench` command); `strategies` as names or "a,b,c". */
-export async function bench(campaignFile: string, opts: Omit<BenchOptions, "strategies"> & { strategies?: StrategyName[] | string }): Promise<BenchResult> {
+/** Compares strategies at equal budget (the `bench` command); `strategies` as names or variant labels, or "a,b,c"; default every strategy. */
+export async function bench(campaignFile: string, opts: Omit<BenchOptions, "strategies"> & { strategies?: (StrategyName | string)[] | string }): Promise<BenchResult> {
   if (!existsSync(campaignFile)) loadCampaign(campaignFile); // the usual one-line error
-  const strategies = typeof opts.strategies === "string" ? parseStrategies(opts.strategies) : (opts.strategies ?? parseStrategies("islands,best-of-n,sequential-revision,one-pass"));
+  const strategies = typeof opts.strategies === "string" ? parseStrategies(opts.strategies) : (opts.strategies ?? [...STRATEGIES]);
   return benchStrategies(campaignFile, { ...opts, strategies });
 }

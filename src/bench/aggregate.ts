@@ -1,5 +1,5 @@
 import type { RunSummary } from "../campaign/summary.js";
-import { mean, meanInterval, pairedDifference, type Interval } from "./stats.js";
+import { mean, meanInterval, median, pairedDifference, type Interval } from "./stats.js";
 
 /** The budget dimension benchmarks are compared on: the first capped of usd, calls, tokens. */
 export type BudgetAxis = "usd" | "calls" | "tokens";
@@ -30,7 +30,7 @@ export interface GroupStats {
 }
 
 /** What a summary is scored on at the end of the run and along the way (expected when simulated). */
-function curveValue(p: RunSummary["anytime"][number]): number | null {
+export function curveValue(p: RunSummary["anytime"][number]): number | null {
   return p.bestExpected ?? p.bestTrain;
 }
 
@@ -99,4 +99,37 @@ export function pairedComparison(a: readonly RunSummary[], b: readonly RunSummar
 export function stableSummary(s: RunSummary): Omit<RunSummary, "durationMs" | "finishedAt"> {
   const { durationMs: _d, finishedAt: _f, ...rest } = s;
   return rest;
+}
+
+/** The first budget level (on `axis`) where a run's curve (best by train so far: expected val when simulated, else train) reaches `target`; undefined if never. */
+export function budgetToReach(s: Pick<RunSummary, "anytime">, target: number, axis: BudgetAxis): number | undefined {
+  for (const p of s.anytime ?? []) {
+    const v = curveValue(p);
+    if (v !== null && v !== undefined && v >= target - 1e-12) return p[axis];
+  }
+  return undefined;
+}
+
+/**
+ * How soon each run reached its reference's final score, paired by seed: per seed, the calls
+ * at which `runs[i]`'s curve first reached the last value of `reference[i]`'s curve, as a
+ * fraction of `reference[i]`'s paid calls. Median over the seeds that reached it, and how many did.
+ */
+export function callsToReach(runs: readonly RunSummary[], reference: readonly RunSummary[]): { median: number | null; reached: number; of: number; fractions: (number | null)[] } {
+  if (runs.length !== reference.length) throw new RangeError(`paired runs differ in number: ${runs.length} vs ${reference.length}`);
+  const fractions = runs.map((s, i) => {
+    const ref = reference[i]!;
+    const target = ref.anytime?.length ? curveValue(ref.anytime.at(-1)!) : null;
+    const paid = ref.spend.calls - ref.spend.cachedCalls;
+    const at = target === null || target === undefined ? undefined : budgetToReach(s, target, "calls");
+    return at === undefined || !(paid > 0) ? null : at / paid;
+  });
+  const reached = fractions.filter((f): f is number => f !== null);
+  return { median: median(reached), reached: reached.length, of: runs.length, fractions };
+}
+
+/** A paired difference (a minus b) over the seeds where both are known: the interval carries that n. */
+export function pairedKnown(a: readonly (number | null | undefined)[], b: readonly (number | null | undefined)[]): Interval {
+  const ok = a.map((x, i) => [x, b[i]] as const).filter((p): p is readonly [number, number] => typeof p[0] === "number" && Number.isFinite(p[0]) && typeof p[1] === "number" && Number.isFinite(p[1]));
+  return pairedDifference(ok.map((p) => p[0]), ok.map((p) => p[1]));
 }

@@ -1,10 +1,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import type { RunSummary } from "../campaign/summary.js";
 import { UserError } from "../config/errors.js";
 import { WORLD_PRESET_NAMES } from "../config/schema.js";
 import { benchStrategies, type BenchOptions, type BenchResult } from "./strategies.js";
-import { pairedDifference, type Interval } from "./stats.js";
+import { callsToReach, pairedKnown } from "./aggregate.js";
+import { clampInterval, type Interval } from "./stats.js";
 import { formatInterval, markdownTable } from "./table.js";
 
 /**
@@ -24,7 +25,11 @@ export interface MapRow {
   fractionOfOptimum?: Interval;
   /** Islands minus this row, paired by seed (undefined for islands itself). */
   versusIslands?: { val: Interval; expected?: Interval };
-  /** Budget (on the bench's axis) at which the anytime curve first reached best-of-N's final score, as a fraction of best-of-N's spend. */
+  /**
+   * Calls at which the row's anytime curve (best by train so far: expected val when simulated,
+   * else train) first reached the final value of best-of-N's curve on the same seed, as a
+   * fraction of best-of-N's paid calls: the median over the seeds that reached it, and how many did.
+   */
   toBestOfN?: { median: number | null; reached: number; of: number };
 }
 
@@ -43,48 +48,29 @@ export function parsePresets(list: string): string[] {
   return names;
 }
 
-/** What a run is scored on: noise-free expected val for sims, else val. */
-function finalScore(s: RunSummary): number {
-  return s.simExpected?.best ?? s.best.valScore ?? NaN;
-}
+export { budgetToReach } from "./aggregate.js";
 
-/** The first budget level where `s`'s curve reaches `target`, or undefined. Curves carry the best-by-train so far. */
-export function budgetToReach(s: RunSummary, target: number, axis: BenchResult["axis"]): number | undefined {
-  for (const p of s.anytime ?? []) {
-    const v = p.bestExpected ?? p.bestTrain;
-    if (v !== null && v !== undefined && v >= target - 1e-12) return p[axis];
-  }
-  return undefined;
-}
-
-function median(xs: readonly number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+/** What a run's winner scores: noise-free expected val for sims, else val. */
+function finalScore(s: RunSummary): number | null {
+  return s.simExpected?.best ?? s.best.valScore;
 }
 
 export function mapRows(preset: string, r: BenchResult): MapRow[] {
   const summaries = (label: string) => r.runs.filter((x) => x.strategy === label).sort((a, b) => a.seed - b.seed).map((x) => x.summary as RunSummary);
   const bon = summaries("best-of-n");
   const islands = summaries("islands");
+  const seedsOf = (label: string) => r.runs.filter((x) => x.strategy === label).map((x) => x.seed).sort((a, b) => a - b).join(",");
   return r.strategies.map((g) => {
     const runs = summaries(g.label);
     const row: MapRow = { preset, strategy: g.label, runs: g.runs, val: g.val, expected: g.expected, fractionOfOptimum: g.fractionOfOptimum };
-    if (islands.length && g.label !== "islands") {
-      const val = pairedDifference(islands.map((s) => s.best.valScore ?? NaN), runs.map((s) => s.best.valScore ?? NaN));
+    if (islands.length && g.label !== "islands" && seedsOf("islands") === seedsOf(g.label)) {
+      const val = pairedKnown(islands.map((s) => s.best.valScore), runs.map((s) => s.best.valScore));
       const sim = [...islands, ...runs].every((s) => s.simExpected);
-      row.versusIslands = { val, ...(sim ? { expected: pairedDifference(islands.map(finalScore), runs.map(finalScore)) } : {}) };
+      row.versusIslands = { val, ...(sim ? { expected: pairedKnown(islands.map(finalScore), runs.map(finalScore)) } : {}) };
     }
-    if (bon.length === runs.length && bon.length > 0) {
-      const fractions: number[] = [];
-      runs.forEach((s, i) => {
-        const b = bon[i]!;
-        const spent = b.anytime?.at(-1)?.[r.axis];
-        const at = budgetToReach(s, finalScore(b), r.axis);
-        if (at !== undefined && spent) fractions.push(at / spent);
-      });
-      row.toBestOfN = { median: median(fractions), reached: fractions.length, of: runs.length };
+    if (bon.length > 0 && seedsOf("best-of-n") === seedsOf(g.label)) {
+      const { fractions: _f, ...reach } = callsToReach(runs, bon);
+      row.toBestOfN = reach;
     }
     return row;
   });
@@ -106,18 +92,18 @@ export async function benchMap(campaignFile: string, opts: MapOptions): Promise<
   mkdirSync(opts.out, { recursive: true });
   const { benches: _b, ...flat } = result;
   writeFileSync(join(opts.out, "map.json"), JSON.stringify(flat, null, 2) + "\n");
-  writeFileSync(join(opts.out, "map.md"), mapMarkdown(result, opts.out));
+  writeFileSync(join(opts.out, "map.md"), mapMarkdown(result));
   return result;
 }
 
-/** An interval shown within the metric's range, with n. */
-function shown(i: Interval | undefined, lo: number, hi: number): string {
+/** An interval shown within the metric's range; with its n when asked (paired differences). */
+function shown(i: Interval | undefined, lo: number, hi: number, withN = false): string {
   if (!i) return "";
-  const c = { ...i, low: Math.max(lo, i.low), high: Math.min(hi, i.high) };
-  return formatInterval(c);
+  const text = formatInterval(clampInterval(i, lo, hi));
+  return withN && text !== "n/a" ? `${text} (n=${i.n})` : text;
 }
 
-export function mapMarkdown(m: MapResult, out?: string): string {
+export function mapMarkdown(m: MapResult): string {
   const n = m.seeds.length;
   const sim = m.rows.every((r) => r.expected);
   const lines = [
@@ -126,27 +112,37 @@ export function mapMarkdown(m: MapResult, out?: string): string {
     sim ? "> Simulated models on simulated worlds (docs/SIM-WORLD.md): a testbed, not evidence about real models." : "> Real endpoints.",
     "",
     `Every strategy ran at equal budget on each preset, seeds ${m.seeds.join(", ")} (n = ${n}). Intervals are 95% Student-t intervals over seeds, shown clipped to the metric's range.` +
-      (n < 3 ? " **Fewer than 3 seeds: the intervals are too wide to conclude anything.**" : ""),
-    "Islands − row: paired by seed, positive when islands are ahead. To best-of-N: the budget at which the row's anytime curve (best by train so far" +
-      (sim ? ", scored by expected val" : "") +
-      ") first reached best-of-N's final score, as a fraction of best-of-N's spend: median over the seeds that reached it.",
+      (n < 3 ? ` **Only ${n} seed${n === 1 ? "" : "s"}: fewer than 3 seeds, the intervals are too wide to conclude anything.**` : ""),
+    "Islands − row: paired by seed (n pairs), positive when islands are ahead. Calls to reach best-of-N: per seed, the calls at which the row's anytime curve (best by train so far" +
+      (sim ? ", scored by its expected val" : ", scored by train") +
+      ") first reached the final value of best-of-N's curve on the same seed, as a fraction of best-of-N's paid calls; the median over the seeds that reached it (reached/seeds).",
     "",
     markdownTable(
-      ["preset", "strategy", "val", ...(sim ? ["expected val (sim)", "fraction of optimum", "islands − row (expected)"] : ["islands − row (val)"]), "to best-of-N"],
+      [
+        "preset",
+        "strategy",
+        "n",
+        ...(sim ? ["expected val (sim)"] : []),
+        "val",
+        ...(sim ? ["fraction of optimum", "islands − row: expected val"] : []),
+        "islands − row: val",
+        "calls to reach best-of-N",
+      ],
       m.rows.map((r) => [
         r.preset,
         r.strategy,
+        r.runs,
+        ...(sim ? [shown(r.expected, 0, 1)] : []),
         shown(r.val, 0, 1),
-        ...(sim ? [shown(r.expected, 0, 1), shown(r.fractionOfOptimum, 0, 1), r.versusIslands?.expected ? shown(r.versusIslands.expected, -1, 1) : ""] : [r.versusIslands ? shown(r.versusIslands.val, -1, 1) : ""]),
+        ...(sim ? [shown(r.fractionOfOptimum, 0, 1), r.versusIslands?.expected ? shown(r.versusIslands.expected, -1, 1, true) : ""] : []),
+        r.versusIslands ? shown(r.versusIslands.val, -1, 1, true) : "",
         r.toBestOfN ? `${r.toBestOfN.median === null ? "never" : r.toBestOfN.median.toFixed(2)} (${r.toBestOfN.reached}/${r.toBestOfN.of})` : "",
       ]),
-      ["l", "l", "r", ...(sim ? ["r", "r", "r"] : ["r"]), "r"] as ("l" | "r")[],
+      ["l", "l", "r", ...(sim ? ["r"] : []), "r", ...(sim ? ["r", "r"] : []), "r", "r"] as ("l" | "r")[],
     ),
     "",
-    ...m.presets.map((p) => `Per preset: [${p}](${out ? relative(out, join(out, p, "bench.md")) : join(p, "bench.md")}).`),
+    `Per preset: ${m.presets.map((p) => `[${p}](${p}/bench.md)`).join(", ")}.`,
     "",
   ];
   return lines.join("\n");
 }
-
-

@@ -106,3 +106,18 @@ export function pairedDifference(a: readonly number[], b: readonly number[], lev
   assertFinite(diffs, "a-b");
   return meanInterval(diffs, level);
 }
+
+/** The median; null for no values. Non-finite inputs are a RangeError. */
+export function median(xs: readonly number[]): number | null {
+  assertFinite(xs, "xs");
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** An interval as shown: its bounds (and mean) kept within the metric's range [lo, hi]; n and sd unchanged. */
+export function clampInterval(i: Interval, lo: number, hi: number): Interval {
+  const c = (x: number) => (Number.isNaN(x) ? x : Math.min(hi, Math.max(lo, x)));
+  return { ...i, mean: c(i.mean), low: c(i.low), high: c(i.high) };
+}

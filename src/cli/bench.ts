@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { benchStrategies, parseStrategies } from "../bench/strategies.js";
+import { STRATEGIES } from "../config/schema.js";
 import { UserError } from "../config/errors.js";
 import { benchTiers } from "../bench/tiers.js";
 import { benchAllocation } from "../bench/allocation.js";
@@ -8,7 +9,8 @@ import { verifierStudy, writeVerifierStudy } from "../bench/verifier-study.js";
 const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
 
 export interface BenchCliOptions {
-  strategies: string;
+  /** Default: every strategy the engine has (STRATEGIES). */
+  strategies?: string;
   presets?: string;
   seeds: number;
   out: string;
@@ -42,13 +44,13 @@ export async function runBench(first: string, second: string | undefined, o: Ben
       if (o.presets !== undefined) {
         const { benchMap, parsePresets } = await import("../bench/map.js");
         const presets = parsePresets(o.presets);
-        const map = await benchMap(campaign, { presets, strategies: parseStrategies(o.strategies), seeds: o.seeds, out, sets: o.set, jobs: o.jobs, onDone });
+        const map = await benchMap(campaign, { presets, strategies: parseStrategies(o.strategies ?? STRATEGIES.join(",")), seeds: o.seeds, out, sets: o.set, jobs: o.jobs, onDone });
         const { benches: _b, ...flat } = map;
         result = flat;
         files = ["map.md", "map.json", ...presets.map((p) => join(p, "bench.md"))];
         break;
       }
-      result = await benchStrategies(campaign, { strategies: parseStrategies(o.strategies), seeds: o.seeds, out, sets: o.set, jobs: o.jobs, onDone });
+      result = await benchStrategies(campaign, { strategies: parseStrategies(o.strategies ?? STRATEGIES.join(",")), seeds: o.seeds, out, sets: o.set, jobs: o.jobs, onDone });
       files = ["bench.md", "bench.json", "anytime.svg"];
       break;
     case "tiers":

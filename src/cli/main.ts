@@ -86,7 +86,7 @@ program
   .description("compare strategies at equal budget; or run an experiment: bench tiers | allocation | verifier <campaign>")
   .argument("<campaign-or-experiment>", "a campaign file, or tiers | allocation | verifier")
   .argument("[campaign]", "the campaign file, after an experiment name")
-  .option("--strategies <list>", "strategies (or the campaign's bench.variants labels) to compare", "islands,best-of-n,sequential-revision,one-pass")
+  .option("--strategies <list>", "strategies (or the campaign's bench.variants labels) to compare; default: every strategy")
   .option("--presets <list>", "simulated world presets to compare on, each in its own folder, with a map across them (separable,rugged,deceptive)")
   .option("--seeds <n>", "seeds per strategy (campaign seed, +1, ...)", int, 5)
   .option("--out <dir>", "output folder", "")

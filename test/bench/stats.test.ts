@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { mean, meanInterval, pairedDifference } from "../../src/bench/stats.js";
+import { callsToReach, pairedKnown } from "../../src/bench/aggregate.js";
+import { clampInterval, mean, meanInterval, median, pairedDifference } from "../../src/bench/stats.js";
+import type { RunSummary } from "../../src/campaign/summary.js";
 
 const finite = fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true });
 const sample = fc.array(finite, { minLength: 1, maxLength: 40 });
@@ -111,5 +113,47 @@ describe("pairedDifference", () => {
         expect(d).toEqual({ mean: 0, low: 0, high: 0, n: xs.length, sd: 0, level: l });
       }),
     );
+  });
+});
+
+describe("median and clampInterval", () => {
+  it("takes the middle value (the mean of the two middle ones for an even count), null when empty", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNull();
+    expect(() => median([Number.NaN])).toThrow(RangeError);
+  });
+
+  it("keeps an interval within the metric's range and leaves n alone", () => {
+    fc.assert(
+      fc.property(sample, (xs) => {
+        const c = clampInterval(meanInterval(xs), 0, 1);
+        expect(c.n).toBe(xs.length);
+        for (const v of [c.mean, c.low, c.high]) expect(v >= 0 && v <= 1).toBe(true);
+        expect(c.low).toBeLessThanOrEqual(c.high);
+      }),
+    );
+  });
+});
+
+describe("paired comparisons over runs", () => {
+  const run = (anytime: [number, number | null][], paid: number) =>
+    ({ anytime: anytime.map(([calls, e]) => ({ round: 0, usd: 0, tokens: 0, calls, bestTrain: 0, bestExpected: e })), spend: { calls: paid + 10, cachedCalls: 10 } }) as unknown as RunSummary;
+
+  it("pairs only the seeds where both values are known, and says how many", () => {
+    const d = pairedKnown([0.5, null, 0.7, 0.4], [0.3, 0.2, undefined, 0.1]);
+    expect(d.n).toBe(2);
+    expect(d.mean).toBeCloseTo(0.25, 12);
+  });
+
+  it("measures calls to reach the reference's final value as a fraction of the reference's paid calls, per seed", () => {
+    const bon = [run([[100, 0.2], [800, 0.4]], 1000), run([[100, 0.3], [900, 0.5]], 1000), run([[50, 0.1]], 500)];
+    const islands = [run([[100, 0.1], [300, 0.45]], 1000), run([[200, 0.49]], 1000), run([[10, 0.1], [40, 0.2]], 600)];
+    const r = callsToReach(islands, bon);
+    expect(r.fractions).toEqual([0.3, null, 0.02]);
+    expect(r).toMatchObject({ median: 0.16, reached: 2, of: 3 });
+    // A run reaches its own final value within its own paid calls.
+    expect(callsToReach(bon, bon).fractions).toEqual([0.8, 0.9, 0.1]);
+    expect(() => callsToReach(islands.slice(1), bon)).toThrow(RangeError);
   });
 });
