@@ -153,6 +153,9 @@ describe.concurrent.each([
     // stopped) well short of the 72 children an unbounded run proposes.
     expect(reference.summary.candidates).toBeLessThan(40);
     expect(reference.candidates.length).toBeGreaterThan(8);
+    // The anytime curve has points within rounds (children placed by their conversations' spend), and they too must not depend on timing.
+    const anytime = reference.summary.anytime;
+    expect(anytime.some((p, i) => anytime[i + 1]?.round === p.round)).toBe(true);
 
     // Each jittered endpoint really served its run.
     for (const p of [workersProxy, inProcessProxy, killedProxy]) expect(p.forwarded()).toBeGreaterThan(0);
