@@ -26,12 +26,16 @@ export function bestPerTask<T extends TaskScored>(candidates: readonly T[]): Map
   return new Map([...best].map(([task, b]) => [task, b.who]));
 }
 
-/** A dominates B: at least as good on every task either was scored on, better on one. */
+/**
+ * A dominates B: at least as good on every task either was scored on, better on one. A task a
+ * candidate was not scored on counts as its worst (not as 0): otherwise a candidate scored 0 on
+ * a task nobody else was scored on could be dominated away, and that task's best lost.
+ */
 export function dominates(a: TaskScored, b: TaskScored): boolean {
   const tasks = new Set([...Object.keys(a.taskScores ?? {}), ...Object.keys(b.taskScores ?? {})]);
   let better = false;
   for (const t of tasks) {
-    const x = a.taskScores?.[t] ?? 0, y = b.taskScores?.[t] ?? 0;
+    const x = a.taskScores?.[t] ?? -Infinity, y = b.taskScores?.[t] ?? -Infinity;
     if (x < y - TIE) return false;
     if (x > y + TIE) better = true;
   }

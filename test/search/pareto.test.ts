@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bestPerTask, dominates, meanOn, paretoFront, paretoSample, type TaskScored } from "../../src/search/pareto.js";
+import { bestPerTask, dominates, frontWeights, meanOn, paretoFront, paretoSample, type TaskScored } from "../../src/search/pareto.js";
 import { stream } from "../../src/search/rng.js";
 
 const TASKS = ["a", "b", "c", "d"];
-const scored = fc.array(fc.option(fc.dictionary(fc.constantFrom(...TASKS), fc.constantFrom(0, 0.5, 1)), { nil: undefined }), { minLength: 1, maxLength: 12 }).map((xs) =>
+const scored = fc.array(fc.option(fc.dictionary(fc.constantFrom(...TASKS), fc.constantFrom(-1, 0, 0.5, 1)), { nil: undefined }), { minLength: 1, maxLength: 12 }).map((xs) =>
   xs.map((taskScores, i): TaskScored => ({ id: `c${i}`, ...(taskScores ? { taskScores } : {}) })),
 );
 
@@ -37,5 +37,30 @@ describe("per-task Pareto front", () => {
     expect(paretoFront([all, spec, weak]).map((c) => c.id)).toEqual(["all", "spec"]);
     expect(meanOn(spec, ["c", "d"])).toBe(0.5);
     expect(meanOn(spec, ["c", "e"])).toBeUndefined();
+  });
+
+  it("never loses a task's best to a candidate that was not scored on it", () => {
+    // Unscored counts as worst, not 0: e does not dominate d, whose 0 is the only score on b.
+    const d = { id: "d", taskScores: { a: 1, b: 0 } };
+    const e = { id: "e", taskScores: { a: 1, c: 1 } };
+    expect(paretoFront([d, e]).map((c) => c.id)).toEqual(["d", "e"]);
+    expect(dominates(e, d)).toBe(false);
+    expect(dominates({ id: "x", taskScores: { a: 1, b: 1 } }, { id: "y", taskScores: { a: 1 } })).toBe(true);
+  });
+
+  it("weighs each front member by the tasks it is among the best on, ties in the order given, and samples in proportion", () => {
+    const p = { id: "p", taskScores: { a: 1, b: 1, c: 1, d: 0 } };
+    const q = { id: "q", taskScores: { a: 1, b: 0, c: 0, d: 1 } };
+    const none = { id: "none" };
+    const { front, weights } = frontWeights([none, p, q]);
+    expect(front.map((c) => c.id)).toEqual(["p", "q"]);
+    expect(weights).toEqual([3, 2]);
+    expect(bestPerTask([none, p, q]).get("a")!.map((c) => c.id)).toEqual(["p", "q"]);
+    const rng = stream(1, "freq");
+    let ps = 0;
+    const n = 5000;
+    for (let i = 0; i < n; i++) if (paretoSample([none, p, q], 1, rng)[0] === p) ps++;
+    expect(ps / n).toBeGreaterThan(0.57);
+    expect(ps / n).toBeLessThan(0.63);
   });
 });
