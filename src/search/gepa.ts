@@ -23,7 +23,7 @@ import type { Candidate } from "./types.js";
  */
 type Outcome =
   | { kind: "child"; child: Candidate }
-  | { kind: "skip"; reason?: string }
+  | { kind: "skip"; reason?: string; evaluationFailed?: boolean }
   | { kind: "budget" }
   | { kind: "fatal"; reason: string };
 
@@ -77,6 +77,15 @@ export async function runGepa(ctx: SearchContext): Promise<StrategyResult> {
       round++;
       break;
     }
+    // As the baselines: a round whose every evaluation failed (and none succeeded) means the fitness is broken, not unlucky.
+    const failedEvaluations = outcomes.filter((o) => o.kind === "skip" && o.evaluationFailed);
+    if (failedEvaluations.length > 0 && !outcomes.some((o) => o.kind === "child")) {
+      status = "failed";
+      const first = (failedEvaluations[0] as { reason?: string }).reason?.replace(/^evaluation failed: /, "") ?? "no reason given";
+      reason = `every candidate of round ${round + 1} failed its evaluation (${failedEvaluations.length} failed; first: ${first})`;
+      round++;
+      break;
+    }
     if (outcomes.some((o) => o.kind === "budget")) {
       status = "budget-exhausted";
       reason = "the remaining budget cannot fund another iteration";
@@ -104,8 +113,17 @@ async function iterate(
   spend: RoundSpend,
 ): Promise<Outcome> {
   const rng = stream(ctx.seed, "gepa", round, k);
+  // Merges. The paper (GEPA+Merge) tries a merge right after a mutation was accepted, a bounded
+  // number of times, on two candidates that descend from a common ancestor and changed different
+  // modules. Here a harness is one text (no modules to recombine), so a merge is the LLM crossover
+  // of two front members; and it is drawn with a fixed probability per iteration instead of on a
+  // schedule, because the iterations of a round run side by side: whether a sibling succeeded is
+  // not known yet, and waiting for it would serialise the round. A fixed draw keeps each iteration
+  // a function of (seed, round, k) and the pool at the round's start. Successes still steer merges,
+  // as in the paper: only accepted candidates enter the pool, and a merge needs two of them on the
+  // front (before that, the draw falls back to a reflective mutation).
   const merge = snapshot.pool.length >= 2 && rng() < s.mergeProbability;
-  const parents = paretoSample(snapshot.pool, merge ? 2 : 1, rng);
+  const parents = sampleParents(snapshot.pool, merge ? 2 : 1, rng);
   const op = merge && parents.length === 2 ? "crossover" : "refine";
   const minibatchIds = chooseMinibatch(trainIds, s.minibatch, rng);
   // The parents' scores on this minibatch come from their full train evaluations: nothing to pay again.
@@ -136,7 +154,7 @@ async function iterate(
     if (!outcome.ok) {
       if (outcome.budget) return { kind: "budget" };
       if (outcome.fatal) return { kind: "fatal", reason: outcome.reason };
-      return { kind: "skip", reason: `evaluation failed: ${outcome.reason}` };
+      return { kind: "skip", reason: `evaluation failed: ${outcome.reason}`, evaluationFailed: true };
     }
     spend.evaluatedOn(id, account);
     const child: Candidate = {
@@ -163,3 +181,17 @@ async function iterate(
     return { kind: "skip", reason: (e as Error).message };
   }
 }
+
+/**
+ * `k` distinct parents from the pool's per-task Pareto front. A fitness that reports no per-task
+ * scores (a plug-in module or command) gives a front of nothing; then every candidate's train
+ * score counts as one task, so the front is the best by train (ties: the earliest) instead of the
+ * seed for ever.
+ */
+function sampleParents(pool: readonly Candidate[], k: number, rng: () => number): Candidate[] {
+  const perTask = pool.some((c) => c.taskScores && Object.keys(c.taskScores).length > 0);
+  if (perTask) return paretoSample(pool, k, rng);
+  const whole = pool.map((c) => ({ id: c.id, c, ...(c.train !== undefined ? { taskScores: { train: c.train } } : {}) }));
+  return paretoSample(whole, k, rng).map((v) => v.c);
+}
+
