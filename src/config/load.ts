@@ -1,5 +1,5 @@
 import { dirname, resolve } from "node:path";
-import { CampaignSchema, ROLES, type CampaignConfig, type RoleBinding } from "./schema.js";
+import { CampaignSchema, ROLES, StrategySchema, type CampaignConfig, type RoleBinding } from "./schema.js";
 import { UserError } from "./errors.js";
 import { formatIssue, showValue } from "./format.js";
 import { applyOverrides } from "./overrides.js";
@@ -27,10 +27,26 @@ export interface LoadOptions {
 export function parseCampaign(raw: unknown, label: string): CampaignConfig {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new UserError(`${label}: expected a map of campaign fields`);
   const parsed = CampaignSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`${label}: ${formatIssue(parsed.error.issues[0]!, raw)}`);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UserError(`${label}: ${formatIssue(issue, raw)}${strategySwitchHint(issue, raw)}`);
+  }
   const config = parsed.data;
   checkRoles(config, label);
   return config;
+}
+
+/**
+ * Unknown strategy keys that are all settings of another strategy: most likely the name was
+ * switched (`--set strategy.name=gepa`) and the old strategy's settings stayed. Says so.
+ */
+function strategySwitchHint(issue: { code: string; path: readonly PropertyKey[]; keys?: readonly string[] }, raw: object): string {
+  if (issue.code !== "unrecognized_keys" || issue.path.length !== 1 || issue.path[0] !== "strategy" || !issue.keys?.length) return "";
+  const name = (raw as { strategy?: { name?: unknown } }).strategy?.name;
+  if (typeof name !== "string") return "";
+  const owner = StrategySchema.options.find((o) => o.shape.name.value !== name && issue.keys!.every((k) => k in o.shape));
+  if (!owner) return "";
+  return ` (settings of strategy ${owner.shape.name.value}, not ${name}: to switch strategies give the whole map, e.g. --set 'strategy={name: ${name}}')`;
 }
 
 function bindingModels(binding: RoleBinding | undefined): string[] {

@@ -151,7 +151,9 @@ describe("gepa settings", () => {
     [{ minibatch: 1.5 }, /strategy\.minibatch/],
     [{ mergeProbability: 1.2 }, /strategy\.mergeProbability/],
     [{ iterations: -1 }, /strategy\.iterations/],
-    [{ islands: 2 }, /strategy\.islands/],
+    // Settings of the strategy the campaign switched from: the message says how to switch.
+    [{ islands: 2, generations: 3 }, /strategy\.islands, strategy\.generations: unknown keys \(settings of strategy islands, not gepa: .*--set 'strategy=\{name: gepa\}'/],
+    [{ islandz: 2 }, /^c\.yaml: strategy\.islandz: unknown key$/],
   ])("names the field of a bad setting %o", (bad, field) => {
     expect(() => parseCampaign({ ...base, strategy: { name: "gepa", ...bad } }, "c.yaml")).toThrow(field);
   });
