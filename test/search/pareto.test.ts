@@ -16,8 +16,9 @@ describe("per-task Pareto front", () => {
         for (const f of front) for (const c of cands) expect(dominates(c, f)).toBe(false);
         for (const [task, who] of bestPerTask(cands)) {
           const top = who[0]!.taskScores![task]!;
-          // A task a candidate was not scored on counts as 0, as in dominance.
-          expect(front.some((f) => (f.taskScores?.[task] ?? 0) >= top - 1e-12)).toBe(true);
+          // Attained by a front member scored on that task: unscored counts as worst in dominance, so
+          // {a:1} does not dominate {c:0} away (the counterexample that once made this check say "?? 0").
+          expect(front.some((f) => f.taskScores?.[task] !== undefined && f.taskScores[task]! >= top - 1e-12)).toBe(true);
         }
         const picks = paretoSample(cands, k, stream(seed, "t"));
         expect(new Set(picks).size).toBe(picks.length);
@@ -25,6 +26,7 @@ describe("per-task Pareto front", () => {
         expect(picks.map((p) => p.id)).toEqual(paretoSample(cands, k, stream(seed, "t")).map((p) => p.id));
         // Without scores a candidate is never chosen, unless nobody has any.
         if (cands.some((c) => c.taskScores && Object.keys(c.taskScores).length)) for (const p of picks) expect(Object.keys(p.taskScores ?? {}).length).toBeGreaterThan(0);
+        else expect(picks).toEqual(cands.slice(0, k));
       }),
       { numRuns: 2000 },
     );
@@ -45,6 +47,7 @@ describe("per-task Pareto front", () => {
     const e = { id: "e", taskScores: { a: 1, c: 1 } };
     expect(paretoFront([d, e]).map((c) => c.id)).toEqual(["d", "e"]);
     expect(dominates(e, d)).toBe(false);
+    expect(paretoFront([{ id: "c0", taskScores: { c: 0 } }, { id: "a1", taskScores: { a: 1 } }]).map((c) => c.id)).toEqual(["c0", "a1"]);
     expect(dominates({ id: "x", taskScores: { a: 1, b: 1 } }, { id: "y", taskScores: { a: 1 } })).toBe(true);
   });
 
