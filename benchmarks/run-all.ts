@@ -1,6 +1,6 @@
 /**
  * Runs the whole benchmark set and writes benchmarks/RESULTS.md from what it measured.
- *   npm run bench:all            (5 seeds; about 10 minutes on 2 cores)
+ *   npm run bench:all            (5 seeds, from scratch: about 14 minutes on 2 idle cores, ~1,570 s of CPU)
  *   npm run bench:all -- --seeds 2
  * Results land in benchmarks/results/<experiment>/; RESULTS.md embeds their tables and
  * charts, the date, the machine and the commands that reproduce them, and the
@@ -67,7 +67,7 @@ const results = [
   "> **Every number here comes from the simulated models** (`sim:*`): a synthetic landscape calibrated to published figures",
   "> (arXiv 2605.30621, arXiv 2501.09891). They compare the engine's strategies and settings with each other; they are not evidence about real models.",
   "",
-  `Produced by \`npm run bench:all -- --seeds ${seeds}\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpu}), Node ${process.version}; this invocation took ${((Date.now() - started) / 60000).toFixed(1)} minutes (finished run folders under \`benchmarks/results/*/runs\` are reused, so delete them to measure afresh; from scratch the set took 17 minutes on 2 cores on 2026-12-02).`,
+  `Produced by \`npm run bench:all -- --seeds ${seeds}\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpu}), Node ${process.version}; this invocation took ${((Date.now() - started) / 60000).toFixed(1)} minutes (finished run folders under \`benchmarks/results/*/runs\` are reused, so delete them to measure afresh; from scratch the set needs about 1,570 s of CPU, 2026-12-02: about 14 minutes on 2 idle cores, 17 to 26 on a machine busy with other work).`,
   "Each experiment alone:",
   "",
   "```sh",
