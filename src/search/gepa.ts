@@ -6,6 +6,7 @@ import { errorKind } from "../llm/types.js";
 import { propose } from "../operators/index.js";
 import type { RunStatus, SearchContext, StrategyResult } from "./context.js";
 import { bestSoFar, evaluateSeed, finalize, reserveForFinal } from "./finalize.js";
+import { evaluatedChild } from "./island-generation.js";
 import { meanOn, paretoSample } from "./pareto.js";
 import { stream } from "./rng.js";
 import { AnytimeCurve, carveConversations, RoundSpend } from "./rounds.js";
@@ -157,22 +158,10 @@ async function iterate(
       return { kind: "skip", reason: `evaluation failed: ${outcome.reason}`, evaluationFailed: true };
     }
     spend.evaluatedOn(id, account);
-    const child: Candidate = {
-      id,
-      hash,
-      text: proposal.harness,
-      island: 0,
-      generation: round,
-      operator: op,
-      parents: parents.map((p) => p.id),
-      modelKey: proposal.modelKey,
-      minibatch: outcome.minibatch,
-      train: outcome.train,
-      score: outcome.train ?? outcome.minibatch,
-      feedback: outcome.feedback,
-      ...(outcome.taskScores ? { taskScores: outcome.taskScores } : {}),
-      at: account.spent().total,
-    };
+    const child = evaluatedChild(
+      { id, hash, text: proposal.harness, island: 0, generation: round, operator: op, parents: parents.map((p) => p.id), modelKey: proposal.modelKey },
+      { ...outcome, at: account.spent().total },
+    );
     return { kind: "child", child };
   } catch (e) {
     const kind = errorKind(e);

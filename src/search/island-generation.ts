@@ -84,6 +84,22 @@ export interface IslandGenerationResult {
   fatal?: string;
 }
 
+/** A proposed harness as a candidate, with what its evaluation found (scores, feedback, per-task scores, spend). */
+export function evaluatedChild(
+  c: Pick<Candidate, "id" | "hash" | "text" | "island" | "generation" | "operator" | "parents" | "modelKey">,
+  outcome: Extract<EvaluationOutcome, { ok: true }>,
+): Candidate {
+  return {
+    ...c,
+    minibatch: outcome.minibatch,
+    train: outcome.train,
+    score: outcome.train ?? outcome.minibatch,
+    feedback: outcome.feedback,
+    ...(outcome.taskScores ? { taskScores: outcome.taskScores } : {}),
+    ...(outcome.at ? { at: outcome.at } : {}),
+  };
+}
+
 const emptyStats = (): ConversationStats => ({ proposals: 0, failedProposals: 0, duplicates: 0, nearDuplicates: 0, failedEvaluations: 0, calls: 0 });
 
 export async function runIslandGeneration(input: IslandGenerationInput, port: IslandPort): Promise<IslandGenerationResult> {
@@ -194,22 +210,7 @@ async function runConversation(input: IslandGenerationInput, conv: number, port:
         continue;
       }
       neighbours.push(proposed);
-      const child: Candidate = {
-        id,
-        hash,
-        text: proposal.harness,
-        island,
-        generation,
-        operator: step.op,
-        parents: step.parents.map((p) => p.id),
-        modelKey: proposal.modelKey,
-        minibatch: outcome.minibatch,
-        train: outcome.train,
-        score: outcome.train ?? outcome.minibatch,
-        feedback: outcome.feedback,
-        ...(outcome.taskScores ? { taskScores: outcome.taskScores } : {}),
-        ...(outcome.at ? { at: outcome.at } : {}),
-      };
+      const child = evaluatedChild({ id, hash, text: proposal.harness, island, generation, operator: step.op, parents: step.parents.map((p) => p.id), modelKey: proposal.modelKey }, outcome);
       children.push(child);
       if (!keepBest) latest = child;
       else {

@@ -53,15 +53,22 @@ export function aloneKeep(world: World, skill: number): number {
   return 1;
 }
 
+/** Per world, the effects of no shortcut at all: shared, never written. */
+const inert = new WeakMap<World, { blocked: readonly boolean[]; help: readonly number[] }>();
+
 /** What the deceptive shortcuts present do: per skill, the directive they override and the share they give. */
-export function deceptiveEffects(world: World, present: readonly number[]): { blocked: boolean[]; help: number[] } {
+export function deceptiveEffects(world: World, present: readonly number[]): { blocked: readonly boolean[]; help: readonly number[] } {
+  // The usual case (no shortcut present, or inert): nothing to allocate on the user's hot path.
+  if (world.knobs.deceptive <= 0 || present.length === 0) {
+    let none = inert.get(world);
+    if (!none) inert.set(world, (none = { blocked: world.skills.map(() => false), help: world.skills.map(() => 0) }));
+    return none;
+  }
   const blocked = world.skills.map(() => false);
   const help = world.skills.map(() => 0);
-  if (world.knobs.deceptive > 0) {
-    for (const d of present) {
-      blocked[world.deceptive[d]!.blocks] = true;
-      help[world.deceptive[d]!.helps] = Math.max(help[world.deceptive[d]!.helps]!, DECEPTIVE_KEEP * world.knobs.deceptive);
-    }
+  for (const d of present) {
+    blocked[world.deceptive[d]!.blocks] = true;
+    help[world.deceptive[d]!.helps] = Math.max(help[world.deceptive[d]!.helps]!, DECEPTIVE_KEEP * world.knobs.deceptive);
   }
   return { blocked, help };
 }
