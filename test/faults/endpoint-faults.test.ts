@@ -51,9 +51,6 @@ function slots(n: number): <T>(fn: () => Promise<T>, weight?: number) => Promise
   };
 }
 const three = slots(3);
-/** Calls that must not time out unless the test says so. */
-const PATIENT = { model: { timeoutMs: 60_000 } };
-
 /** A fake endpoint for one test, closed when it ends. */
 async function fakeWith(fallback: (req: RecordedRequest) => FakeReply, onTestFinished: (fn: () => Promise<void>) => void): Promise<FakeOpenAI> {
   const fake = await startFakeOpenAI();
@@ -62,7 +59,7 @@ async function fakeWith(fallback: (req: RecordedRequest) => FakeReply, onTestFin
   return fake;
 }
 
-async function run(fake: FakeOpenAI, env: Record<string, string>, opts: Parameters<typeof faultCampaign>[1] = PATIENT): Promise<{ summary: RunSummary; out: string }> {
+async function run(fake: FakeOpenAI, env: Record<string, string>, opts: Parameters<typeof faultCampaign>[1] = {}): Promise<{ summary: RunSummary; out: string }> {
   const { dir, file } = faultCampaign(fake.baseURL, opts);
   const out = join(dir, "run");
   const { summary } = await evolve(file, { out, inProcessIslands: true, env });
@@ -105,7 +102,7 @@ describe.concurrent("transient faults on a fifth of the calls leave the result u
     const faults = injectFaults(gradedModelReply, kind);
     const fake = await fakeWith(faults.reply, onTestFinished);
     // The hang run keeps the 1500 ms limit its faults need, alone.
-    const { summary, out } = kind === "hang" ? await three(() => run(fake, env, {}), 3) : await three(() => run(fake, env));
+    const { summary, out } = kind === "hang" ? await three(() => run(fake, env, { model: { timeoutMs: 1500 } }), 3) : await three(() => run(fake, env));
     expect(outcomeOf(summary, out)).toEqual(reference);
     // About a fifth of the calls faulted, and each of them was sent exactly twice (the fault, then one retry).
     const paid = paidCallTotals(out);

@@ -153,7 +153,8 @@ export function faultCampaign(baseURL: string, opts: FaultCampaignOptions = {}):
     apiKeyEnv: opts.keyEnv ?? "FAKE_ENDPOINT_KEY",
     price: { inputPerM: 0.4, outputPerM: 1.6 },
     maxRetries: 5,
-    timeoutMs: 1500,
+    // Generous: a loaded or paused machine must not time a healthy reply out. Tests of hangs set their own.
+    timeoutMs: 60_000,
     ...opts.model,
     ...opts.only?.[key],
   });

@@ -8,7 +8,7 @@ import { createGateway, type Gateway } from "../../src/llm/gateway.js";
 import { errorKind, LlmCallError } from "../../src/llm/types.js";
 import { RunStore } from "../../src/store/run-store.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai-server.js";
-import { FAKE_KEY, ask, oneModel } from "./setup.js";
+import { FAKE_KEY, ask, campaign, oneModel } from "./setup.js";
 
 // The gateway's HTTP requests from a worker thread (campaigns run so): the same requests,
 // replies, retries, attempts and errors as from the gateway's own thread.
@@ -68,13 +68,16 @@ describe("gateway with its HTTP thread", () => {
 
   it("a time-out is a passing error with the message the in-thread endpoint writes", async () => {
     fake.enqueue({ kind: "hang" });
-    const { gateway } = threaded(oneModel(fake.baseURL, { maxRetries: 0, timeoutMs: 300 }));
+    // `m` times out quickly on the hung reply; `n`, on the same thread, has all the time a loaded machine needs.
+    const endpoint = { model: "fake-1", baseURL: fake.baseURL, apiKeyEnv: "FAKE_KEY_VAR", price: { inputPerM: 1, outputPerM: 2 }, maxRetries: 0 };
+    const config = campaign({ m: { ...endpoint, timeoutMs: 300 }, n: { ...endpoint, timeoutMs: 60_000 } }, { evolver: "m", user: "m", verifier: "m" });
+    const { gateway } = threaded(config);
     const err = (await gateway.complete(ask("x")).catch((e: unknown) => e)) as LlmCallError;
     expect(err).toBeInstanceOf(LlmCallError);
     expect(errorKind(err)).toBe("error");
     expect(err.message).toMatch(/timed out after 1 attempt — raise models\.m\.timeoutMs/);
     // The next call is served by the same thread.
-    await expect(gateway.complete(ask("y"))).resolves.toMatchObject({ kind: "answer" });
+    await expect(gateway.complete(ask("y", { model: "n" }))).resolves.toMatchObject({ kind: "answer" });
   });
 
   it("after close, calls are refused", async () => {
